@@ -1,0 +1,164 @@
+/*
+ * focal: the command-line tool.  For now: `focal search "text"` against a
+ * running focald over HTTPS (certificate verified against --cacert), printed
+ * as a briefing or as JSON.  Administration commands join as their issues land.
+ */
+#include <curl/curl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/render.h"
+
+#define FOCAL_CLI_MAX_RESPONSE (64u * 1024u * 1024u)
+
+struct response {
+	char *data;
+	size_t len;
+};
+
+static size_t on_data(char *ptr, size_t size, size_t n, void *arg)
+{
+	struct response *r = arg;
+	size_t add = size * n;
+	char *p;
+
+	if (r->len + add > FOCAL_CLI_MAX_RESPONSE)
+		return 0;
+	p = realloc(r->data, r->len + add + 1);
+	if (p == NULL)
+		return 0;
+	memcpy(p + r->len, ptr, add);
+	r->len += add;
+	p[r->len] = '\0';
+	r->data = p;
+	return add;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: focal search [--json] [--url URL] [--cacert FILE] [--purpose P]\n"
+		   "                    [--case REF] \"text\"\n"
+		   "  URL defaults to $FOCAL_URL or https://127.0.0.1:8443\n"
+		   "  FILE defaults to $FOCAL_CACERT (the CA that signed focald's certificate)\n");
+}
+
+static int cmd_search(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },   { "url", required_argument, NULL, 'u' },
+		{ "cacert", required_argument, NULL, 'c' },
+		{ "purpose", required_argument, NULL, 'p' },
+		{ "case", required_argument, NULL, 'r' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *url = getenv("FOCAL_URL"), *cacert = getenv("FOCAL_CACERT");
+	const char *purpose = NULL, *case_ref = NULL;
+	struct response resp = { 0 };
+	struct curl_slist *hdrs = NULL;
+	char endpoint[1024], errbuf[CURL_ERROR_SIZE] = "";
+	bool json_out = false;
+	json_t *req = NULL, *b = NULL;
+	char *body = NULL;
+	long status = 0;
+	CURL *curl = NULL;
+	int c, rc = 1;
+
+	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json_out = true; break;
+		case 'u': url = optarg; break;
+		case 'c': cacert = optarg; break;
+		case 'p': purpose = optarg; break;
+		case 'r': case_ref = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind + 1 != argc) {
+		usage(stderr);
+		return 2;
+	}
+	snprintf(endpoint, sizeof(endpoint), "%s/v1/search", url ? url : "https://127.0.0.1:8443");
+	req = json_pack("{s:s}", "q", argv[optind]);
+	if (req == NULL) {
+		fprintf(stderr, "focal: the search text must be UTF-8\n");
+		return 2;
+	}
+	if (purpose != NULL)
+		json_object_set_new(req, "purpose", json_string(purpose));
+	if (case_ref != NULL)
+		json_object_set_new(req, "case_ref", json_string(case_ref));
+	body = json_dumps(req, JSON_COMPACT);
+	curl = curl_easy_init();
+	if (body == NULL || curl == NULL)
+		goto out;
+	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	curl_easy_setopt(curl, CURLOPT_URL, endpoint);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &resp);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+	if (cacert != NULL)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, cacert);
+	if (curl_easy_perform(curl) != CURLE_OK) {
+		fprintf(stderr, "focal: cannot reach %s: %s\n", endpoint, errbuf);
+		goto out;
+	}
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	b = resp.data ? json_loads(resp.data, 0, NULL) : NULL;
+	if (status != 200) {
+		const char *msg = json_string_value(
+			json_object_get(json_object_get(b, "error"), "message"));
+
+		fprintf(stderr, "focal: search refused (HTTP %ld): %s\n", status,
+			msg ? msg : "no explanation");
+		goto out;
+	}
+	if (b == NULL) {
+		fprintf(stderr, "focal: focald answered something that is not JSON\n");
+		goto out;
+	}
+	if (json_out)
+		json_dumpf(b, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+	else
+		render_briefing(b, stdout, isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL);
+	if (json_out)
+		putchar('\n');
+	rc = 0;
+out:
+	json_decref(req);
+	json_decref(b);
+	free(body);
+	free(resp.data);
+	curl_slist_free_all(hdrs);
+	if (curl != NULL)
+		curl_easy_cleanup(curl);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (strcmp(argv[1], "search") != 0) {
+		fprintf(stderr, "focal: unknown command \"%s\"\n", argv[1]);
+		usage(stderr);
+		return 2;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = cmd_search(argc - 1, argv + 1);
+	curl_global_cleanup();
+	return rc;
+}

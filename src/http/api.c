@@ -1,0 +1,292 @@
+/*
+ * api: request handlers (see api.h).
+ *
+ * A search request owns a struct api_search that lives until the reply is
+ * complete or the client is gone, whichever comes first; the connection's
+ * close callback is set only while a search runs, so a client that hangs up
+ * cancels its search at once and nothing writes to a dead connection.
+ */
+#include "http/api.h"
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/metrics.h"
+#include "search/briefing.h"
+#include "search/fanout.h"
+
+struct api_search {
+	struct evhttp_request *req;
+	struct evhttp_connection *evcon;
+	struct server_loop *sl;
+	struct search *search;
+	bool stream;
+};
+
+/* HSTS max-age, from the configuration at start (it cannot change on reload). */
+static long api_hsts_max_age = 31536000;
+
+static void api_headers(struct evhttp_request *req, const char *type)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	char hsts[64];
+
+	snprintf(hsts, sizeof(hsts), "max-age=%ld; includeSubDomains", api_hsts_max_age);
+	evhttp_add_header(h, "Content-Type", type);
+	evhttp_add_header(h, "Strict-Transport-Security", hsts);
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(h, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+}
+
+static void api_send_json(struct evhttp_request *req, int status, const char *reason, json_t *body)
+{
+	struct evbuffer *buf = evbuffer_new();
+	char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(6));
+
+	json_decref(body);
+	api_headers(req, "application/json");
+	if (buf != NULL && text != NULL)
+		evbuffer_add(buf, text, strlen(text));
+	evhttp_send_reply(req, status, reason, buf);
+	free(text);
+	if (buf != NULL)
+		evbuffer_free(buf);
+}
+
+static void api_error(struct evhttp_request *req, int status, const char *reason, int code,
+		      const char *msg)
+{
+	api_send_json(req, status, reason,
+		      json_pack("{s:{s:s, s:s}}", "error", "code", focal_rc_name(code), "message", msg));
+}
+
+static void api_healthz(struct evhttp_request *req, void *arg)
+{
+	struct server_loop *sl = arg;
+
+	api_send_json(req, 200, "OK",
+		      json_pack("{s:s, s:I, s:b}", "status", "ok", "sources",
+				(json_int_t)(sl->loop.sources ? sl->loop.sources->cfg->nsources : 0),
+				"draining", sl->draining));
+}
+
+static void api_metrics(struct evhttp_request *req, void *arg)
+{
+	struct evbuffer *buf = evbuffer_new();
+	char *text = metrics_render();
+
+	(void)arg;
+	api_headers(req, "text/plain; version=0.0.4");
+	if (buf != NULL && text != NULL)
+		evbuffer_add(buf, text, strlen(text));
+	evhttp_send_reply(req, text ? 200 : 500, text ? "OK" : "Internal Server Error", buf);
+	free(text);
+	if (buf != NULL)
+		evbuffer_free(buf);
+}
+
+/* --- search ------------------------------------------------------------- */
+
+static void api_sse(struct evhttp_request *req, const char *event, json_t *data)
+{
+	struct evbuffer *buf = evbuffer_new();
+	char *text = json_dumps(data, JSON_COMPACT | JSON_REAL_PRECISION(6));
+
+	json_decref(data);
+	if (buf != NULL && text != NULL) {
+		evbuffer_add_printf(buf, "event: %s\ndata: %s\n\n", event, text);
+		evhttp_send_reply_chunk(req, buf);
+	}
+	free(text);
+	if (buf != NULL)
+		evbuffer_free(buf);
+}
+
+static void api_search_release(struct api_search *as)
+{
+	if (as->evcon != NULL)
+		evhttp_connection_set_closecb(as->evcon, NULL, NULL);
+	search_free(as->search);
+	server_loop_search_end(as->sl);
+	free(as);
+}
+
+static void api_on_source(struct search *s, const struct source_call *call, void *arg)
+{
+	struct api_search *as = arg;
+
+	(void)s;
+	if (!as->stream)
+		return;
+	/* warnings go out the moment any source yields one */
+	for (size_t i = 0; i < call->records.n; i++) {
+		if (call->records.items[i].kind != ENTITY_ALERT)
+			continue;
+		json_t *a = briefing_record_json(&call->records.items[i]);
+
+		json_object_set_new(a, "rank", json_string(briefing_alert_rank_name(
+						       briefing_alert_rank(&call->records.items[i]))));
+		api_sse(as->req, "alert", a);
+	}
+	api_sse(as->req, "source", briefing_source_json(call, true));
+}
+
+static void api_on_done(struct search *s, void *arg)
+{
+	struct api_search *as = arg;
+	json_t *b = briefing_json(s);
+
+	if (as->stream) {
+		api_sse(as->req, "briefing", b);
+		evhttp_send_reply_end(as->req);
+	} else {
+		api_send_json(as->req, 200, "OK", b);
+	}
+	api_search_release(as);
+}
+
+/* The client hung up while its search ran. */
+static void api_on_close(struct evhttp_connection *evcon, void *arg)
+{
+	struct api_search *as = arg;
+
+	(void)evcon;
+	as->evcon = NULL;
+	search_cancel(as->search);
+	as->search = NULL;
+	/* the request was detached from its connection: replying frees it */
+	if (as->stream)
+		evhttp_send_reply_end(as->req);
+	else
+		evhttp_send_reply(as->req, 499, "Client Closed Request", NULL);
+	api_search_release(as);
+}
+
+static bool api_wants_stream(struct evhttp_request *req)
+{
+	const char *accept = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept");
+
+	return accept != NULL && strstr(accept, "text/event-stream") != NULL;
+}
+
+static int api_read_body(struct evhttp_request *req, json_t **out, struct focal_err *err)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	const char *type = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+	json_error_t jerr;
+	unsigned char *data;
+
+	*out = NULL;
+	if (type == NULL || strncmp(type, "application/json", 16) != 0)
+		return focal_err_set(err, FOCAL_E_INVAL, "Content-Type must be application/json");
+	data = evbuffer_pullup(in, (ev_ssize_t)len);
+	if (len == 0 || data == NULL)
+		return focal_err_set(err, FOCAL_E_INVAL, "empty request body");
+	*out = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (*out == NULL)
+		return focal_err_set(err, FOCAL_E_INVAL, "invalid JSON at line %d column %d: %s",
+				     jerr.line, jerr.column, jerr.text);
+	return FOCAL_OK;
+}
+
+static void api_search(struct evhttp_request *req, void *arg)
+{
+	struct server_loop *sl = arg;
+	const struct search_hooks hooks = { api_on_source, api_on_done, NULL };
+	struct search_hooks h = hooks;
+	struct query_request *qr = NULL;
+	struct api_search *as = NULL;
+	struct focal_err err;
+	json_t *body = NULL;
+	int rc;
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		api_error(req, 405, "Method Not Allowed", FOCAL_E_INVAL, "use POST");
+		return;
+	}
+	if (!sl->srv->dev_no_auth) {
+		metrics_inc(METRIC_SEARCHES_REJECTED);
+		api_error(req, 401, "Unauthorized", FOCAL_E_DENIED,
+			  "authentication required: log in first");
+		return;
+	}
+	if (sl->draining) {
+		api_error(req, 503, "Service Unavailable", FOCAL_E_UNAVAIL, "focald is shutting down");
+		return;
+	}
+	if ((rc = api_read_body(req, &body, &err)) != 0 ||
+	    (rc = query_request_from_json(body, &qr, &err)) != 0) {
+		json_decref(body);
+		metrics_inc(METRIC_SEARCHES_REJECTED);
+		api_error(req, 400, "Bad Request", rc, err.msg);
+		return;
+	}
+	json_decref(body);
+	as = calloc(1, sizeof(*as));
+	if (as == NULL) {
+		query_request_free(qr);
+		api_error(req, 503, "Service Unavailable", FOCAL_E_NOMEM, "out of memory");
+		return;
+	}
+	as->req = req;
+	as->sl = sl;
+	as->stream = api_wants_stream(req);
+	as->evcon = evhttp_request_get_connection(req);
+	h.arg = as;
+	server_loop_search_begin(sl);
+	if (as->stream) {
+		api_headers(req, "text/event-stream");
+		evhttp_send_reply_start(req, 200, "OK");
+	}
+	rc = search_start(&sl->loop, qr, sl->srv->cfg->server.search_deadline_ms, &h, &as->search,
+			  &err);
+	if (rc != FOCAL_OK) {
+		if (as->stream) {
+			api_sse(req, "error", json_pack("{s:s}", "message", err.msg));
+			evhttp_send_reply_end(req);
+		} else {
+			api_error(req, 503, "Service Unavailable", rc, err.msg);
+		}
+		as->evcon = NULL;
+		api_search_release(as);
+		return;
+	}
+	evhttp_connection_set_closecb(as->evcon, api_on_close, as);
+}
+
+static void api_not_found(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	api_error(req, 404, "Not Found", FOCAL_E_INVAL, "no such endpoint");
+}
+
+static void api_count(struct evhttp_request *req, void *arg)
+{
+	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+
+	metrics_inc(METRIC_HTTP_REQUESTS);
+	if (path == NULL)
+		api_not_found(req, arg);
+	else if (strcmp(path, "/healthz") == 0)
+		api_healthz(req, arg);
+	else if (strcmp(path, "/metrics") == 0)
+		api_metrics(req, arg);
+	else if (strcmp(path, "/v1/search") == 0)
+		api_search(req, arg);
+	else
+		api_not_found(req, arg);
+}
+
+void api_register(struct server_loop *sl)
+{
+	api_hsts_max_age = sl->srv->cfg->server.hsts_max_age;
+	evhttp_set_gencb(sl->http, api_count, sl);
+}

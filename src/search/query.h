@@ -1,0 +1,88 @@
+/*
+ * query: what an officer asked, as one or more typed interpretations.
+ *
+ * A request carries free text ("Jan Peeters 12/03/1981", "1-ABC-123") and/or
+ * explicit fields.  It is read as one or more interpretations, each of one
+ * query kind with named parameters; sources answer query kinds, and their
+ * templates refer to the parameters by name (":family_name", "{plate}").
+ * The parameter list below is the single vocabulary shared by the classifier,
+ * the configuration validator and the connectors.
+ */
+#ifndef FOCAL_QUERY_H
+#define FOCAL_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+
+#include "core/err.h"
+
+enum query_kind {
+	QUERY_PERSON = 0,
+	QUERY_PLATE,
+	QUERY_NATIONAL_NUMBER,
+	QUERY_SERIAL,
+	QUERY_ADDRESS,
+	QUERY_PHONE,
+	QUERY__COUNT
+};
+
+enum query_param {
+	QP_FAMILY_NAME = 0,
+	QP_GIVEN_NAME,
+	QP_BIRTH_DATE,  /* ISO yyyy-mm-dd */
+	QP_BIRTH_YEAR,  /* yyyy */
+	QP_PLATE,       /* canonical: upper case, no separators */
+	QP_NATIONAL_NUMBER, /* 11 digits */
+	QP_SERIAL,
+	QP_STREET,
+	QP_NUMBER,
+	QP_POSTCODE,
+	QP_CITY,
+	QP_PHONE,       /* E.164 */
+	QP_TEXT,        /* the free text as typed */
+	QP__COUNT
+};
+
+const char *query_kind_name(enum query_kind k);
+int query_kind_parse(const char *name, enum query_kind *out);
+const char *query_param_name(enum query_param p);
+int query_param_parse(const char *name, enum query_param *out);
+
+/* One interpretation: a kind and its parameters (NULL = absent). */
+struct query {
+	enum query_kind kind;
+	char *param[QP__COUNT]; /* owned */
+	char *read_as;          /* owned: human text of how the query was read */
+};
+
+/* A whole search request. */
+struct query_request {
+	char *text;     /* owned; may be NULL when only fields were given */
+	char *purpose;  /* owned; may be NULL */
+	char *case_ref; /* owned; may be NULL */
+	struct query *interp; /* owned array */
+	size_t ninterp;
+};
+
+/* Limits on what a client may send. */
+#define QUERY_TEXT_MAX 256
+#define QUERY_FIELD_MAX 128
+
+/* Parses a JSON request body:
+ *   {"q": "free text", "fields": {"family_name": "...", ...},
+ *    "kind": "person", "purpose": "...", "case_ref": "..."}
+ * Unknown members, wrong types, over-long values and an empty query are
+ * errors (FOCAL_E_INVAL) whose message names the member.  *out is owned by the
+ * caller (query_request_free). */
+int query_request_from_json(const json_t *body, struct query_request **out,
+			    struct focal_err *err);
+/* Parses free text only (the CLI and tests use this). */
+int query_request_from_text(const char *text, struct query_request **out,
+			    struct focal_err *err);
+void query_request_free(struct query_request *r);
+
+/* Describes the request's interpretations as JSON (for the briefing). */
+json_t *query_request_json(const struct query_request *r);
+
+#endif

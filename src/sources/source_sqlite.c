@@ -1,0 +1,339 @@
+/*
+ * source_sqlite: the SQLite connector.
+ *
+ * SQLite has no asynchronous API, so each query runs on the worker pool.
+ * Every worker thread keeps its own read-only connection per database file
+ * (opened on first use), so workers never share a handle.  The query runs
+ * against a private "shadow" call whose row and byte limits are enforced by
+ * source_call_add_row exactly as for the other connectors; the records are
+ * handed to the real call back on its loop.  A cancelled call (deadline) is
+ * interrupted through the progress handler and its job discarded on return.
+ *
+ * The job holds a reference to the configuration, so a reload while a query
+ * runs cannot free the source definition under the worker.
+ */
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "core/workpool.h"
+#include "sources/source.h"
+
+struct sqlite_cfg {
+	char *path;
+	char *sql[QUERY__COUNT];    /* positional SQL wrapped with the row cap */
+	int *order[QUERY__COUNT];   /* query parameter of each placeholder */
+	size_t nparams[QUERY__COUNT];
+};
+
+struct sqlite_job {
+	struct work work;          /* first member: the pool hands it back */
+	struct source_call *call;  /* NULL once cancelled (loop thread only) */
+	atomic_bool cancelled;
+	struct config *cfg;        /* reference held while the job lives */
+	struct source_call shadow; /* worker-side call: limits and records */
+	enum query_kind kind;
+	char *param[QP__COUNT];    /* copies: the worker never reads the search */
+	enum source_status status;
+	char reason[256];
+};
+
+/* Per worker thread: one connection per database file, closed when the
+ * thread ends (pthread key destructor). */
+#define SQLITE_MAX_DBS 64
+struct sqlite_thread {
+	struct {
+		char *path;
+		sqlite3 *db;
+	} dbs[SQLITE_MAX_DBS];
+};
+static pthread_key_t thread_key;
+static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
+
+static void sqlite_thread_free(void *p)
+{
+	struct sqlite_thread *t = p;
+
+	for (size_t i = 0; i < SQLITE_MAX_DBS; i++) {
+		sqlite3_close(t->dbs[i].db);
+		free(t->dbs[i].path);
+	}
+	free(t);
+}
+
+static void sqlite_thread_key(void)
+{
+	pthread_key_create(&thread_key, sqlite_thread_free);
+}
+
+static struct sqlite_thread *sqlite_thread(void)
+{
+	struct sqlite_thread *t;
+
+	pthread_once(&thread_once, sqlite_thread_key);
+	t = pthread_getspecific(thread_key);
+	if (t == NULL && (t = calloc(1, sizeof(*t))) != NULL)
+		pthread_setspecific(thread_key, t);
+	return t;
+}
+
+static void sqlite_cfg_free(void *p)
+{
+	struct sqlite_cfg *c = p;
+
+	if (c == NULL)
+		return;
+	for (int k = 0; k < QUERY__COUNT; k++) {
+		sqlite3_free(c->sql[k]);
+		free(c->order[k]);
+	}
+	free(c->path);
+	free(c);
+}
+
+static int sqlite_configure(struct source_def *def, const struct cfg_node *conn,
+			    struct focal_err *err)
+{
+	static const char *const keys[] = { "path", NULL };
+	struct sqlite_cfg *c;
+	struct cfg_node pn;
+	char *sql;
+	int rc;
+
+	if ((rc = cfg_check_keys(conn, keys, err)) != 0)
+		return rc;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
+	def->conn_cfg = c;
+	if ((rc = cfg_get_path(conn, "path", true, &c->path, err)) != 0)
+		return rc;
+	if (access(c->path, R_OK) != 0) {
+		cfg_map_get(conn, "path", &pn);
+		return cfg_error(&pn, err, "path: cannot read database file %s", c->path);
+	}
+	for (int k = 0; k < QUERY__COUNT; k++) {
+		if (!def->queries[k].present)
+			continue;
+		rc = template_sql(&def->queries[k].tpl, TEMPLATE_DIALECT_SQLITE, &sql, &c->order[k],
+				  &c->nparams[k], err);
+		if (rc != 0)
+			return rc;
+		/* the row cap is enforced by the database: one row more tells us the
+		 * answer was truncated */
+		c->sql[k] = sqlite3_mprintf("SELECT * FROM (%s) LIMIT %ld", sql, def->max_rows + 1);
+		free(sql);
+		if (c->sql[k] == NULL)
+			return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
+	}
+	return FOCAL_OK;
+}
+
+static sqlite3 *sqlite_thread_db(const char *path, char *reason, size_t rlen)
+{
+	struct sqlite_thread *t = sqlite_thread();
+	size_t free_slot = SQLITE_MAX_DBS;
+	sqlite3 *db = NULL;
+
+	for (size_t i = 0; t != NULL && i < SQLITE_MAX_DBS; i++) {
+		if (t->dbs[i].path != NULL && strcmp(t->dbs[i].path, path) == 0)
+			return t->dbs[i].db;
+		if (t->dbs[i].path == NULL && free_slot == SQLITE_MAX_DBS)
+			free_slot = i;
+	}
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		snprintf(reason, rlen, "cannot open database: %s",
+			 db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 200);
+	if (t != NULL && free_slot < SQLITE_MAX_DBS && (t->dbs[free_slot].path = strdup(path)) != NULL)
+		t->dbs[free_slot].db = db;
+	/* with no free slot the connection is used once: correct, only slower */
+	return db;
+}
+
+static void sqlite_thread_release(sqlite3 *db)
+{
+	struct sqlite_thread *t = sqlite_thread();
+
+	for (size_t i = 0; t != NULL && i < SQLITE_MAX_DBS; i++)
+		if (t->dbs[i].db == db)
+			return;
+	sqlite3_close(db);
+}
+
+static int sqlite_progress(void *arg)
+{
+	struct sqlite_job *job = arg;
+
+	return atomic_load_explicit(&job->cancelled, memory_order_relaxed) ? 1 : 0;
+}
+
+static int sqlite_get(void *row, const char *from, const char **val, size_t *len)
+{
+	sqlite3_stmt *st = row;
+	int n = sqlite3_column_count(st);
+
+	for (int i = 0; i < n; i++) {
+		if (strcasecmp(sqlite3_column_name(st, i), from) != 0)
+			continue;
+		if (sqlite3_column_type(st, i) == SQLITE_NULL)
+			return 0;
+		*val = (const char *)sqlite3_column_text(st, i);
+		if (*val == NULL)
+			return FOCAL_E_NOMEM;
+		*len = (size_t)sqlite3_column_bytes(st, i);
+		return 1;
+	}
+	return 0;
+}
+
+static void sqlite_run(struct work *w)
+{
+	struct sqlite_job *job = (struct sqlite_job *)w;
+	const struct source_def *def = job->shadow.def;
+	const struct sqlite_cfg *c = def->conn_cfg;
+	enum query_kind k = job->kind;
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db;
+	int rc, add;
+
+	job->status = SOURCE_ERROR;
+	if (atomic_load(&job->cancelled))
+		return;
+	db = sqlite_thread_db(c->path, job->reason, sizeof(job->reason));
+	if (db == NULL)
+		return;
+	sqlite3_progress_handler(db, 1000, sqlite_progress, job);
+	if (sqlite3_prepare_v2(db, c->sql[k], -1, &st, NULL) != SQLITE_OK) {
+		snprintf(job->reason, sizeof(job->reason), "query failed: %s", sqlite3_errmsg(db));
+		goto out;
+	}
+	for (size_t i = 0; i < c->nparams[k]; i++) {
+		const char *v = job->param[c->order[k][i]];
+
+		rc = v ? sqlite3_bind_text(st, (int)i + 1, v, -1, SQLITE_STATIC)
+		       : sqlite3_bind_null(st, (int)i + 1);
+		if (rc != SQLITE_OK) {
+			snprintf(job->reason, sizeof(job->reason), "bind failed: %s", sqlite3_errmsg(db));
+			goto out;
+		}
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		add = source_call_add_row(&job->shadow, sqlite_get, st);
+		if (add < 0) {
+			snprintf(job->reason, sizeof(job->reason), "%s", job->shadow.reason);
+			goto out;
+		}
+		if (add == 1)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		snprintf(job->reason, sizeof(job->reason), "query failed: %s", sqlite3_errmsg(db));
+		goto out;
+	}
+	job->status = SOURCE_OK;
+out:
+	sqlite3_finalize(st);
+	sqlite3_progress_handler(db, 0, NULL, NULL);
+	sqlite_thread_release(db);
+}
+
+static void sqlite_job_free(struct sqlite_job *job)
+{
+	record_set_clear(&job->shadow.records);
+	for (int i = 0; i < QP__COUNT; i++)
+		free(job->param[i]);
+	config_unref(job->cfg);
+	free(job);
+}
+
+static void sqlite_done(struct work *w)
+{
+	struct sqlite_job *job = (struct sqlite_job *)w;
+	struct source_call *call = job->call;
+
+	if (call == NULL) { /* cancelled while it ran */
+		sqlite_job_free(job);
+		return;
+	}
+	call->priv = NULL;
+	if (job->status == SOURCE_OK) {
+		record_set_move(&call->records, &job->shadow.records);
+		call->rows = job->shadow.rows;
+		if (job->shadow.status == SOURCE_TRUNCATED)
+			call->status = SOURCE_TRUNCATED;
+	}
+	if (job->status == SOURCE_OK)
+		source_call_finish(call, SOURCE_OK, NULL);
+	else
+		source_call_finish(call, SOURCE_ERROR, "%s", job->reason);
+	sqlite_job_free(job);
+}
+
+static void sqlite_start(struct source_call *call)
+{
+	struct workpool *pool = workpool_default();
+	struct sqlite_job *job;
+
+	if (pool == NULL) {
+		source_call_finish(call, SOURCE_ERROR, "no worker pool");
+		return;
+	}
+	job = calloc(1, sizeof(*job));
+	if (job == NULL) {
+		source_call_finish(call, SOURCE_ERROR, "out of memory");
+		return;
+	}
+	job->work.run = sqlite_run;
+	job->work.done = sqlite_done;
+	job->work.loop = call->loop;
+	job->call = call;
+	job->cfg = config_ref(call->rt->cfg);
+	/* the worker must not read the search's memory: copy the parameters */
+	for (int i = 0; i < QP__COUNT; i++) {
+		if (call->query->param[i] != NULL &&
+		    (job->param[i] = strdup(call->query->param[i])) == NULL) {
+			sqlite_job_free(job);
+			source_call_finish(call, SOURCE_ERROR, "out of memory");
+			return;
+		}
+	}
+	job->kind = call->query->kind;
+	source_call_init(&job->shadow, call->rt, NULL, NULL, NULL);
+	call->priv = job;
+	if (workpool_submit(pool, &job->work) != FOCAL_OK) {
+		call->priv = NULL;
+		sqlite_job_free(job);
+		source_call_finish(call, SOURCE_ERROR, "worker pool saturated");
+	}
+}
+
+static void sqlite_cancel(struct source_call *call)
+{
+	struct sqlite_job *job = call->priv;
+
+	if (job == NULL)
+		return;
+	job->call = NULL;
+	atomic_store(&job->cancelled, true);
+	call->priv = NULL;
+}
+
+const struct connector connector_sqlite = {
+	.kind = "sqlite",
+	.template_style = TEMPLATE_SQL,
+	.mapping_from = MAPPING_FROM_COLUMN,
+	.configure = sqlite_configure,
+	.config_free = sqlite_cfg_free,
+	.start = sqlite_start,
+	.cancel = sqlite_cancel,
+};
