@@ -91,10 +91,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_error_t jerr;
 	json_t *body;
 	char *text;
+	int rc;
 
 	body = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &jerr);
 	if (body != NULL) {
-		check(query_request_from_json(body, &r, &err), r, &err);
+		rc = query_request_from_json(body, &r, &err);
+		check(rc, r, &err);
 		json_decref(body);
 	}
 
@@ -103,7 +105,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		text[size] = '\0';
 		r = NULL;
 		memset(&err, 0, sizeof(err));
-		check(query_request_from_text(text, &r, &err), r, &err);
+		rc = query_request_from_text(text, &r, &err);
+		check(rc, r, &err);
 		free(text);
 	}
 	return 0;

@@ -33,26 +33,29 @@ trap cleanup EXIT INT TERM
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# --- servers ---------------------------------------------------------------
+passed=0 failed=0 skipped=0
+# --- servers (one that does not start is a failure: tests would only skip) ---
 pg_port=$(free_port)
 if conninfo=$(tests/integration/pg_server.sh start "$out/pg" "$pg_port" 2>"$out/pg.err"); then
   export FOCAL_TEST_PG=$conninfo
 else
-  echo "warning: PostgreSQL did not start: $(tail -3 "$out/pg.err")"
+  echo "FAIL PostgreSQL did not start: $(tail -3 "$out/pg.err")"; failed=$((failed + 1))
 fi
 ldap_port=$(free_port)
-if ldap_env=$(tests/integration/slapd_server.sh start "$out/slapd" "$ldap_port" 2>"$out/slapd.err"); then
-  eval "$ldap_env"   # exports FOCAL_TEST_LDAP, _BINDDN, _PASSWORD, _BASE
+if ldap_uri=$(tests/integration/slapd_server.sh start "$out/slapd" "$ldap_port" 2>"$out/slapd.err"); then
+  # the administrator and suffix that slapd_server.sh creates
+  export FOCAL_TEST_LDAP=$ldap_uri FOCAL_TEST_LDAP_BINDDN="cn=admin,dc=focal,dc=test" \
+         FOCAL_TEST_LDAP_PASSWORD=focal_admin_secret FOCAL_TEST_LDAP_BASE="dc=focal,dc=test" \
+         FOCAL_TEST_LDAP_CA="$out/slapd/tls/ca.pem"
 else
-  echo "warning: slapd did not start: $(tail -3 "$out/slapd.err")"
+  echo "FAIL slapd did not start: $(tail -3 "$out/slapd.err")"; failed=$((failed + 1))
 fi
 python3 tests/integration/http_server.py 0 tests/system/http_data.json >"$out/http.out" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do grep -q '^listening' "$out/http.out" 2>/dev/null && break; sleep 0.05; done
 http_addr=$(sed -n 's/^listening //p' "$out/http.out" | head -1)
-[ -n "$http_addr" ] && export FOCAL_TEST_HTTP="http://$http_addr"
-
-passed=0 failed=0 skipped=0
+if [ -n "$http_addr" ]; then export FOCAL_TEST_HTTP="http://$http_addr"
+else echo "FAIL the HTTP test server did not start"; failed=$((failed + 1)); fi
 
 # --- cmocka tests, counted per test case from meson's log -------------------
 count_meson() {
@@ -88,8 +91,10 @@ count_meson build-asan asan
 # --- system tests of focald (sanitizer build) -------------------------------
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-python3 tests/system/test_focald.py build-asan | tee "$out/system.txt"
-read -r p f <<<"$(sed -n 's/^system: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$out/system.txt")"
+# every server was started above: a system test that would skip for want of
+# one is a failure here
+FOCAL_REQUIRE_SERVERS=1 python3 tests/system/test_focald.py build-asan | tee "$out/system.txt"
+read -r p f <<<"$(sed -n 's/^system: \([0-9]*\) passed, \([0-9]*\) failed.*$/\1 \2/p' "$out/system.txt")"
 passed=$((passed + ${p:-0})); failed=$((failed + ${f:-1}))
 unset ASAN_OPTIONS UBSAN_OPTIONS
 

@@ -142,6 +142,13 @@ static void api_on_done(struct search *s, void *arg)
 {
 	struct api_search *as = arg;
 	json_t *b = briefing_json(s);
+	json_t *sum = json_object_get(b, "summary");
+
+	/* what was searched is for the audit log (issue "Access policy"), not here */
+	log_emitj(LOG_INFO, "search", NULL,
+		  json_pack("{s:f, s:O, s:O, s:b}", "ms", search_elapsed_ms(s), "calls_ok",
+			    json_object_get(sum, "calls_ok"), "calls_failed",
+			    json_object_get(sum, "calls_failed"), "stream", as->stream));
 
 	if (as->stream) {
 		api_sse(as->req, "briefing", b);

@@ -35,6 +35,8 @@
 
 static int conn_ex_index = -1;
 
+static void server_loop_maybe_exit(struct server_loop *sl);
+
 static void server_loop_resume(struct server_loop *sl)
 {
 	if (sl->paused && !sl->draining && sl->conns < sl->max_conns) {
@@ -55,6 +57,8 @@ static void conn_ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, l
 	sl->conns--;
 	metrics_connections_add(-1);
 	server_loop_resume(sl);
+	if (sl->draining && sl->conns == 0 && sl->inflight == 0)
+		event_base_loopexit(sl->loop.base, NULL);
 }
 
 static struct bufferevent *server_bevcb(struct event_base *base, void *arg)
@@ -226,10 +230,15 @@ int server_reload(struct server *srv, struct focal_err *err)
 
 /* --- drain and stop ------------------------------------------------------- */
 
+/* Draining and idle: the last replies may still sit in output buffers, so
+ * exit once every connection has closed, or after a short flush delay. */
 static void server_loop_maybe_exit(struct server_loop *sl)
 {
-	if (sl->draining && sl->inflight == 0)
-		event_base_loopexit(sl->loop.base, NULL);
+	static const struct timeval flush = { 0, 200000 };
+
+	if (!sl->draining || sl->inflight > 0)
+		return;
+	event_base_loopexit(sl->loop.base, sl->conns == 0 ? NULL : &flush);
 }
 
 void server_loop_search_begin(struct server_loop *sl) { sl->inflight++; }

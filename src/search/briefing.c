@@ -14,8 +14,8 @@ static const struct {
 	enum alert_rank rank;
 	const char *words[12];
 } rank_words[] = {
-	{ ALERT_ARMED, { "armed", "gewapend", "arme", "dangerous", "gevaarlijk", "dangereu",
-			 "firearm", "vuurwapen", NULL } },
+	{ ALERT_ARMED, { "armed", "gewapend", "arme", "armé", "dangerous", "gevaarlijk",
+			 "dangereu", "firearm", "vuurwapen", NULL } },
 	{ ALERT_WANTED, { "wanted", "gezocht", "signal", "recherch", "arrest", "aanhouding",
 			  NULL } },
 	{ ALERT_VIOLENCE_POLICE, { "violence against police", "geweld tegen politie",
@@ -35,12 +35,19 @@ const char *briefing_alert_rank_name(enum alert_rank r)
 	return r >= ALERT_ARMED && r <= ALERT_OTHER ? rank_names[r] : "other";
 }
 
+/* Lower case for ASCII and for the UTF-8 Latin-1 capitals (À-Þ but ×), so
+ * that "ARMÉ" and "VULNÉRABLE" match their keywords. */
 static void lower_copy(const char *s, char *out, size_t max)
 {
+	const unsigned char *u = (const unsigned char *)s;
 	size_t i;
 
-	for (i = 0; s[i] != '\0' && i + 1 < max; i++)
-		out[i] = (char)tolower((unsigned char)s[i]);
+	for (i = 0; u[i] != '\0' && i + 1 < max; i++) {
+		if (i > 0 && u[i - 1] == 0xC3 && u[i] >= 0x80 && u[i] <= 0x9E && u[i] != 0x97)
+			out[i] = (char)(u[i] + 0x20);
+		else
+			out[i] = (char)tolower(u[i]);
+	}
 	out[i] = '\0';
 }
 

@@ -242,11 +242,15 @@ static int query_read_text(struct query_request *r, const char *text, struct foc
 		return read_identifier(r, QUERY_NATIONAL_NUMBER, QP_NATIONAL_NUMBER, c,
 				       "national register number", err);
 	}
-	if (text[0] == '+' && n >= 8 && n <= 15 && all_of(c, 0, n, isdigit)) {
-		char e164[20];
+	if (text[0] == '+') {
+		/* compact_alnum refuses '+', so read the digits after it */
+		char e164[20], d[QUERY_TEXT_MAX + 1];
+		size_t nd = compact_alnum(text + 1, d, sizeof(d));
 
-		snprintf(e164, sizeof(e164), "+%s", c);
-		return read_identifier(r, QUERY_PHONE, QP_PHONE, e164, "phone", err);
+		if (nd >= 8 && nd <= 15 && all_of(d, 0, nd, isdigit)) {
+			snprintf(e164, sizeof(e164), "+%s", d);
+			return read_identifier(r, QUERY_PHONE, QP_PHONE, e164, "phone", err);
+		}
 	}
 	if (n > 0 && plate_like(c, n) &&
 	    (rc = read_identifier(r, QUERY_PLATE, QP_PLATE, c, "number plate", err)) != 0)
@@ -261,11 +265,17 @@ static int query_read_text(struct query_request *r, const char *text, struct foc
 	return read_person(r, text, err);
 }
 
-static bool text_ok(const char *s, size_t max)
+/* v is a string of 1 to max bytes without control characters (an embedded
+ * NUL, possible in a json_t built with json_stringn, counts as one). */
+static bool text_ok(const json_t *v, size_t max)
 {
-	size_t n = strlen(s);
+	const char *s = json_string_value(v);
+	size_t n;
 
-	if (n == 0 || n > max)
+	if (s == NULL)
+		return false;
+	n = strlen(s);
+	if (n == 0 || n > max || n != json_string_length(v))
 		return false;
 	for (; *s != '\0'; s++)
 		if ((unsigned char)*s < 0x20)
@@ -280,7 +290,7 @@ static int dup_member(const json_t *body, const char *name, size_t max, char **o
 
 	if (v == NULL || json_is_null(v))
 		return FOCAL_OK;
-	if (!json_is_string(v) || !text_ok(json_string_value(v), max))
+	if (!text_ok(v, max))
 		return focal_err_set(err, FOCAL_E_INVAL,
 				     "\"%s\" must be text of 1 to %zu characters without control "
 				     "characters", name, max);
@@ -321,7 +331,7 @@ static int read_fields(struct query_request *r, const json_t *fields, const json
 	json_object_foreach((json_t *)fields, key, v) {
 		if (query_param_parse(key, &p) != FOCAL_OK || p == QP_TEXT)
 			return focal_err_set(err, FOCAL_E_INVAL, "unknown field \"%s\"", key);
-		if (!json_is_string(v) || !text_ok(json_string_value(v), QUERY_FIELD_MAX))
+		if (!text_ok(v, QUERY_FIELD_MAX))
 			return focal_err_set(err, FOCAL_E_INVAL,
 					     "field \"%s\" must be text of 1 to %d characters", key,
 					     QUERY_FIELD_MAX);

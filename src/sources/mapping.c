@@ -51,6 +51,10 @@ json_t *mapping_json_pointer(json_t *root, const char *ptr)
 
 			if (n == 0 || (n > 1 && token[0] == '0'))
 				return NULL;
+			/* RFC 6901: digits only (strtoul alone would take "+1", " 1", "-0") */
+			for (size_t i = 0; i < n; i++)
+				if (token[i] < '0' || token[i] > '9')
+					return NULL;
 			idx = strtoul(token, &end, 10);
 			if (*end != '\0')
 				return NULL;
@@ -239,6 +243,7 @@ static int mapping_apply_entity(const struct map_entity *e, const char *source,
 				struct focal_err *err)
 {
 	struct record *r = NULL;
+	bool real = false; /* a value came from the row, not only constants */
 	const char *v;
 	size_t len;
 	int rc;
@@ -247,8 +252,10 @@ static int mapping_apply_entity(const struct map_entity *e, const char *source,
 		rc = get(row, e->when, &v, &len);
 		if (rc < 0)
 			return focal_err_set(err, rc, "cannot read '%s'", e->when);
+		if (rc == 0)
+			return FOCAL_OK; /* absent: the getter set neither v nor len */
 		trim(&v, &len);
-		if (rc == 0 || len == 0)
+		if (len == 0)
 			return FOCAL_OK;
 	}
 	for (size_t i = 0; i < e->nfields; i++) {
@@ -266,6 +273,7 @@ static int mapping_apply_entity(const struct map_entity *e, const char *source,
 			trim(&v, &len);
 			if (len == 0)
 				continue;
+			real = true;
 		}
 		if (r == NULL) {
 			if (record_set_add(out, e->kind, source, &r) != FOCAL_OK)
@@ -275,18 +283,15 @@ static int mapping_apply_entity(const struct map_entity *e, const char *source,
 		if (record_add_field(out, r, f->target, v, len) != FOCAL_OK)
 			return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
 	}
-	/* a record made only of constants says nothing about this row */
-	if (r != NULL) {
-		bool real = false;
-
-		for (size_t i = 0; i < e->nfields; i++)
-			real = real || e->fields[i].from != NULL;
-		if (!real && e->when == NULL) {
-			for (size_t i = 0; i < r->nfields; i++)
-				free(r->fields[i].value);
-			free(r->fields);
-			out->n--;
+	/* a record made only of constants says nothing about this row (unless
+	 * `when` found the row flagged): drop it and its bytes */
+	if (r != NULL && !real && e->when == NULL) {
+		for (size_t i = 0; i < r->nfields; i++) {
+			out->bytes -= strlen(r->fields[i].value);
+			free(r->fields[i].value);
 		}
+		free(r->fields);
+		out->n--;
 	}
 	return FOCAL_OK;
 }

@@ -39,7 +39,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "sources/source.h"
+#include "sources/source_http.h"
 
 /* Idle keep-alive connections one loop keeps, over all its http sources. */
 #define HTTP_MAX_CONNECTS 64L
@@ -771,7 +771,7 @@ static int http_get(void *rowp, const char *from, const char **val, size_t *len)
 
 /* Parses the body and feeds its rows.  Returns the status to finish with and
  * fills reason. */
-static enum source_status http_rows(struct source_call *call, const char *body, size_t len,
+enum source_status source_http_rows(struct source_call *call, const char *body, size_t len,
 				    char *reason, size_t reasonsz)
 {
 	const char *rows_ptr = call->def->map.rows;
@@ -859,7 +859,7 @@ static void http_xfer_done(struct http_xfer *x, CURLcode res)
 		snprintf(reason, sizeof(reason), "%s",
 			 x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
 	} else if (status != 204) {
-		st = http_rows(call, x->buf ? x->buf : "", x->len, reason, sizeof(reason));
+		st = source_http_rows(call, x->buf ? x->buf : "", x->len, reason, sizeof(reason));
 	}
 	/* Everything of the transfer goes before the call is reported: on_done
 	 * may clear the call or start others on this multi. */

@@ -125,8 +125,9 @@ static int sqlite_configure(struct source_def *def, const struct cfg_node *conn,
 		if (rc != 0)
 			return rc;
 		/* the row cap is enforced by the database: one row more tells us the
-		 * answer was truncated */
-		c->sql[k] = sqlite3_mprintf("SELECT * FROM (%s) LIMIT %ld", sql, def->max_rows + 1);
+		 * answer was truncated.  The newline ends a trailing "-- comment" of
+		 * the template, which would otherwise swallow ") LIMIT". */
+		c->sql[k] = sqlite3_mprintf("SELECT * FROM (%s\n) LIMIT %ld", sql, def->max_rows + 1);
 		free(sql);
 		if (c->sql[k] == NULL)
 			return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");

@@ -43,6 +43,19 @@ pid_alive() {
 	[ -n "$1" ] && [ -r "/proc/$1/comm" ] && [ "$(cat "/proc/$1/comm" 2>/dev/null)" = slapd ]
 }
 
+# port_taken PORT: true if something listens on 127.0.0.1:PORT (python3 is
+# part of the test tool set; without it the check is skipped)
+port_taken() {
+	command -v python3 >/dev/null 2>&1 || return 1
+	if python3 -c 'import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" </dev/null >/dev/null 2>&1; then
+		return 1
+	fi
+	return 0
+}
+
 # make_tls DIR OWNER: a CA and a server certificate for 127.0.0.1/localhost
 make_tls() {
 	t=$1/tls
@@ -148,12 +161,18 @@ EOF
 			exit 1
 		fi
 	fi
+	# slapd reports a taken port only to syslog: say it here
+	if port_taken "$port"; then
+		echo "$0: 127.0.0.1:$port is already in use" >&2
+		exit 1
+	fi
 	# -h: this listener only (no ldapi://, no 389); slapd daemonizes once
 	# its listener is open and writes DIR/slapd.pid
 	# shellcheck disable=SC2086
 	"$slapd" -h "ldap://127.0.0.1:$port/" -f "$dir/slapd.conf" $runas \
 		</dev/null >"$dir/slapd.log" 2>&1 || {
 		cat "$dir/slapd.log" >&2
+		echo "$0: slapd did not start (its messages go to syslog)" >&2
 		exit 1
 	}
 	i=0

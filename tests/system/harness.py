@@ -179,6 +179,10 @@ class Runner:
         try:
             fn(*args)
         except Skip as e:
+            if os.environ.get("FOCAL_REQUIRE_SERVERS"):
+                self.failed += 1
+                print("FAIL %s: a required server is missing: %s" % (name, e), flush=True)
+                return
             self.skipped += 1
             print("SKIP %s: %s" % (name, e), flush=True)
             return

@@ -76,6 +76,9 @@ SQLITE_SOURCE = """
 """
 
 
+os.environ["PGOPTIONS"] = "-c client_min_messages=warning"
+
+
 def psql(sql):
     subprocess.run(["psql", PG, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], check=True,
                    stdout=subprocess.DEVNULL)
@@ -599,5 +602,6 @@ if __name__ == "__main__":
         if only and only not in test.__name__:
             continue
         runner.run(test)
-    print("system: %d passed, %d failed" % (runner.passed, runner.failed), flush=True)
+    print("system: %d passed, %d failed, %d skipped" % (runner.passed, runner.failed,
+                                                         runner.skipped), flush=True)
     sys.exit(1 if runner.failed else 0)

@@ -1,3 +1,422 @@
-/* placeholder */
-int main(void);
-int main(void) { return 0; }
+/*
+ * test_source_sqlite: the SQLite connector end to end (sources/source_sqlite.c
+ * through sources/source.c): a real database file in a temporary folder, a
+ * configuration loaded with config_load_string, a real loop and worker pool.
+ * Covers mapping, the row limit, bound parameters (no injection), deadlines
+ * that interrupt the worker, query errors and the circuit breaker.
+ *
+ * The pool has ONE worker on purpose: a slow query that was not interrupted
+ * would hold up the call after it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <event2/event.h>
+#include <sqlite3.h>
+
+#include "core/config.h"
+#include "core/loop.h"
+#include "core/metrics.h"
+#include "core/workpool.h"
+#include "sources/breaker.h"
+#include "sources/source.h"
+
+static char tmpdir[64], dbpath[128];
+static struct loop loop;
+static struct workpool *pool;
+static struct config *cfg;
+static struct source_set *set;
+
+static const char schema[] =
+	"CREATE TABLE gezocht (rijksregisternummer TEXT, achternaam TEXT, voornaam TEXT,"
+	"  signalering TEXT);"
+	"INSERT INTO gezocht VALUES ('81031212375', 'Peeters', 'Jan', 'Gewapend en gevaarlijk'),"
+	"  ('90010154321', 'Janssens  ', 'Marie', NULL),"
+	"  ('70020200101', 'De Smet', 'An', '');"
+	"CREATE TABLE veel (n INTEGER);"
+	"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50)"
+	"  INSERT INTO veel SELECT x FROM c;";
+
+/* Sources (names are unique per test: breakers live as long as the process). */
+static const char config_fmt[] =
+	"server: {tls_cert: c.pem, tls_key: k.pem}\n"
+	"sources:\n"
+	"  - name: wanted\n"
+	"    kind: sqlite\n"
+	"    owner: Federal Police\n"
+	"    classification: restricted\n"
+	"    connection: {path: %s}\n"
+	"    queries:\n"
+	/* a trailing comment must not swallow the connector's wrapping */
+	"      person: \"SELECT * FROM gezocht WHERE achternaam = :family_name -- by name\"\n"
+	"      national_number: SELECT * FROM gezocht WHERE rijksregisternummer = :national_number\n"
+	"    map:\n"
+	"      person: {national_number: rijksregisternummer, family_name: achternaam,\n"
+	"               given_name: voornaam}\n"
+	"      alert: {when: signalering, category: signalering,\n"
+	"              instruction: {value: Approach with care}}\n"
+	"  - name: many\n"
+	"    kind: sqlite\n"
+	"    owner: Local Police\n"
+	"    classification: not_sensitive\n"
+	"    max_rows: 5\n"
+	"    connection: {path: %s}\n"
+	"    queries: {person: \"SELECT n FROM veel WHERE :family_name IS NOT NULL ORDER BY n\"}\n"
+	"    map: {report: {reference: n}}\n"
+	"  - name: slow\n"
+	"    kind: sqlite\n"
+	"    owner: Local Police\n"
+	"    classification: not_sensitive\n"
+	"    connection: {path: %s}\n"
+	"    queries:\n"
+	"      person: >-\n"
+	"        WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c\n"
+	"        WHERE x < 4000000000) SELECT max(x) AS n FROM c WHERE :family_name IS NOT NULL\n"
+	"    map: {report: {reference: n}}\n"
+	"  - name: broken\n"
+	"    kind: sqlite\n"
+	"    owner: Local Police\n"
+	"    classification: not_sensitive\n"
+	"    connection: {path: %s}\n"
+	"    queries: {person: \"SELECT * FROM no_such_table WHERE a = :family_name\"}\n"
+	"    map: {person: {family_name: a}}\n"
+	"  - name: flaky\n"
+	"    kind: sqlite\n"
+	"    owner: Local Police\n"
+	"    classification: not_sensitive\n"
+	"    breaker_failures: 2\n"
+	"    breaker_cooldown_ms: 60000\n"
+	"    connection: {path: %s}\n"
+	"    queries: {person: \"SELECT * FROM missing_too WHERE a = :family_name\"}\n"
+	"    map: {person: {family_name: a}}\n";
+
+enum { SRC_WANTED, SRC_MANY, SRC_SLOW, SRC_BROKEN, SRC_FLAKY };
+
+static int setup(void **state)
+{
+	char text[sizeof(config_fmt) + 5 * 128];
+	struct focal_err err;
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/focal-sqlite-XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	snprintf(dbpath, sizeof(dbpath), "%s/regs.db", tmpdir);
+	if (sqlite3_open(dbpath, &db) != SQLITE_OK ||
+	    sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+		fprintf(stderr, "schema: %s\n", msg ? msg : "open failed");
+		sqlite3_free(msg);
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_close(db);
+	snprintf(text, sizeof(text), config_fmt, dbpath, dbpath, dbpath, dbpath, dbpath);
+	if (loop_global_init(&err) != 0 || loop_init(&loop, 0, &err) != 0 ||
+	    workpool_create(1, 16, &pool, &err) != 0 ||
+	    config_load_string("focal.yaml", text, strlen(text), &cfg, &err) != 0 ||
+	    source_set_new(&loop, cfg, &set, &err) != 0) {
+		fprintf(stderr, "setup: %s\n", err.msg);
+		return -1;
+	}
+	workpool_set_default(pool);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	source_set_unref(set);
+	config_unref(cfg);
+	workpool_destroy(pool); /* joins: worker connections close with their threads */
+	loop_fini(&loop);
+	breaker_shutdown();
+	metrics_shutdown();
+	unlink(dbpath);
+	rmdir(tmpdir);
+	return 0;
+}
+
+struct result {
+	bool done;
+	int ncallbacks;
+	uint64_t done_ns;
+};
+
+static void on_done(struct source_call *call, void *arg)
+{
+	struct result *r = arg;
+
+	(void)call;
+	r->done = true;
+	r->ncallbacks++;
+	r->done_ns = loop_now_ns();
+	event_base_loopbreak(loop.base);
+}
+
+static void on_safety(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	*(bool *)arg = true;
+	event_base_loopbreak(loop.base);
+}
+
+/* Runs one call of source `src` to completion (at most 10 s); returns its
+ * duration in ms.  The caller checks and clears *call. */
+static double run_call(struct source_call *call, size_t src, struct query *q, long deadline_ms,
+		       struct result *res)
+{
+	struct timeval tv = { 10, 0 };
+	bool expired = false;
+	struct event *safety = evtimer_new(loop.base, on_safety, &expired);
+	uint64_t t0;
+
+	memset(res, 0, sizeof(*res));
+	evtimer_add(safety, &tv);
+	source_call_init(call, &set->rt[src], q, on_done, res);
+	t0 = loop_now_ns();
+	source_call_start(call, deadline_ms);
+	while (!res->done && !expired)
+		event_base_loop(loop.base, EVLOOP_ONCE);
+	event_free(safety);
+	if (!res->done)
+		fail_msg("source %s did not finish within 10 s", call->def->name);
+	return (double)(res->done_ns - t0) / 1e6;
+}
+
+/* Lets posted tasks (a cancelled job's done) run. */
+static void settle(void)
+{
+	event_base_loop(loop.base, EVLOOP_NONBLOCK);
+}
+
+static void person(struct query *q, const char *family)
+{
+	memset(q, 0, sizeof(*q));
+	q->kind = QUERY_PERSON;
+	q->param[QP_FAMILY_NAME] = (char *)family;
+}
+
+static void test_mapped_records(void **state)
+{
+	struct source_call call;
+	struct result res;
+	struct query q;
+	const struct record *p, *a;
+
+	(void)state;
+	person(&q, "Peeters");
+	run_call(&call, SRC_WANTED, &q, 0, &res);
+	if (call.status != SOURCE_OK)
+		fail_msg("status %s: %s", source_status_name(call.status), call.reason);
+	assert_int_equal(res.ncallbacks, 1);
+	assert_int_equal(call.rows, 1);
+	assert_int_equal(call.records.n, 2);
+	p = &call.records.items[0];
+	a = &call.records.items[1];
+	assert_int_equal(p->kind, ENTITY_PERSON);
+	assert_string_equal(p->source, "wanted");
+	assert_string_equal(record_get(p, "national_number"), "81031212375");
+	assert_string_equal(record_get(p, "family_name"), "Peeters");
+	assert_string_equal(record_get(p, "given_name"), "Jan");
+	assert_int_equal(a->kind, ENTITY_ALERT);
+	assert_string_equal(record_get(a, "category"), "Gewapend en gevaarlijk");
+	assert_string_equal(record_get(a, "instruction"), "Approach with care");
+	assert_true(call.ms >= 0);
+	source_call_clear(&call);
+
+	/* NULL and empty signalering: a person and no alert */
+	memset(&q, 0, sizeof(q));
+	q.kind = QUERY_NATIONAL_NUMBER;
+	q.param[QP_NATIONAL_NUMBER] = "70020200101";
+	run_call(&call, SRC_WANTED, &q, 0, &res);
+	assert_int_equal(call.status, SOURCE_OK);
+	assert_int_equal(call.records.n, 1);
+	assert_string_equal(record_get(&call.records.items[0], "family_name"), "De Smet");
+	source_call_clear(&call);
+
+	/* a CHAR-padded value is trimmed */
+	person(&q, "Janssens  ");
+	run_call(&call, SRC_WANTED, &q, 0, &res);
+	assert_int_equal(call.status, SOURCE_OK);
+	assert_int_equal(call.records.n, 1);
+	assert_string_equal(record_get(&call.records.items[0], "family_name"), "Janssens");
+	source_call_clear(&call);
+}
+
+static void test_skipped(void **state)
+{
+	struct source_call call;
+	struct result res;
+	struct query q;
+
+	(void)state;
+	memset(&q, 0, sizeof(q));
+	q.kind = QUERY_PLATE;
+	q.param[QP_PLATE] = "1ABC123";
+	run_call(&call, SRC_WANTED, &q, 0, &res);
+	assert_int_equal(call.status, SOURCE_SKIPPED);
+	assert_non_null(strstr(call.reason, "does not answer plate"));
+	source_call_clear(&call);
+}
+
+static void test_row_limit(void **state)
+{
+	struct source_call call;
+	struct result res;
+	struct query q;
+
+	(void)state;
+	person(&q, "x");
+	run_call(&call, SRC_MANY, &q, 0, &res);
+	assert_int_equal(call.status, SOURCE_TRUNCATED);
+	assert_int_equal(call.rows, 5);
+	assert_int_equal(call.records.n, 5);
+	assert_string_equal(record_get(&call.records.items[0], "reference"), "1");
+	assert_string_equal(record_get(&call.records.items[4], "reference"), "5");
+	assert_non_null(strstr(call.reason, "limit"));
+	source_call_clear(&call);
+}
+
+static void test_injection(void **state)
+{
+	static const char *const evil[] = {
+		"' OR 1=1 --",
+		"Peeters' OR '1'='1",
+		"x'; DROP TABLE gezocht; --",
+		"Peeters\" OR \"\"=\"",
+	};
+	struct source_call call;
+	struct result res;
+	struct query q;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(evil) / sizeof(evil[0]); i++) {
+		person(&q, evil[i]);
+		run_call(&call, SRC_WANTED, &q, 0, &res);
+		if (call.status != SOURCE_OK || call.rows != 0)
+			fail_msg("\"%s\": %s, %zu rows", evil[i], source_status_name(call.status),
+				 call.rows);
+		assert_int_equal(call.records.n, 0);
+		source_call_clear(&call);
+	}
+	/* the table is intact */
+	assert_int_equal(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM gezocht", -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 3);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	person(&q, "Peeters");
+	run_call(&call, SRC_WANTED, &q, 0, &res);
+	assert_int_equal(call.rows, 1);
+	source_call_clear(&call);
+}
+
+static void test_timeout_interrupts_worker(void **state)
+{
+	struct source_call call;
+	struct result res;
+	struct query q;
+	double ms;
+
+	(void)state;
+	person(&q, "x");
+	ms = run_call(&call, SRC_SLOW, &q, 200, &res);
+	if (call.status != SOURCE_TIMEOUT)
+		fail_msg("status %s: %s", source_status_name(call.status), call.reason);
+	assert_int_equal(res.ncallbacks, 1);
+	if (ms < 195 || ms > 600)
+		fail_msg("timed out after %.1f ms, want about 200", ms);
+	assert_int_equal(call.records.n, 0);
+	/* the reason gives the deadline that applied, not the source's default */
+	if (strstr(call.reason, "2000") != NULL || strstr(call.reason, "ms") == NULL)
+		fail_msg("reason: %s", call.reason);
+	source_call_clear(&call);
+
+	/* the single worker is free again: the next query answers at once
+	 * rather than after a count to four billion */
+	person(&q, "Peeters");
+	ms = run_call(&call, SRC_WANTED, &q, 0, &res);
+	if (call.status != SOURCE_OK)
+		fail_msg("after timeout: %s: %s", source_status_name(call.status), call.reason);
+	assert_int_equal(call.rows, 1);
+	if (ms > 1000)
+		fail_msg("next query took %.1f ms: the worker was not interrupted", ms);
+	source_call_clear(&call);
+	settle();
+}
+
+static void test_query_error(void **state)
+{
+	struct source_call call;
+	struct result res;
+	struct query q;
+
+	(void)state;
+	person(&q, "x");
+	run_call(&call, SRC_BROKEN, &q, 0, &res);
+	assert_int_equal(call.status, SOURCE_ERROR);
+	if (strstr(call.reason, "no such table: no_such_table") == NULL)
+		fail_msg("reason: %s", call.reason);
+	assert_int_equal(call.records.n, 0);
+	source_call_clear(&call);
+	assert_false(breaker_is_open(cfg->sources[SRC_BROKEN].breaker));
+}
+
+static void test_breaker_opens(void **state)
+{
+	struct source_call call;
+	struct result res;
+	struct query q;
+
+	(void)state;
+	person(&q, "x");
+	for (int i = 0; i < 2; i++) {
+		run_call(&call, SRC_FLAKY, &q, 0, &res);
+		assert_int_equal(call.status, SOURCE_ERROR);
+		source_call_clear(&call);
+	}
+	assert_true(breaker_is_open(cfg->sources[SRC_FLAKY].breaker));
+	/* open: answered at once, without asking the database */
+	memset(&res, 0, sizeof(res));
+	source_call_init(&call, &set->rt[SRC_FLAKY], &q, on_done, &res);
+	source_call_start(&call, 0);
+	assert_true(res.done); /* synchronously: no job was queued */
+	assert_int_equal(res.ncallbacks, 1);
+	assert_int_equal(call.status, SOURCE_UNAVAILABLE);
+	assert_non_null(strstr(call.reason, "circuit open"));
+	assert_null(call.priv);
+	source_call_clear(&call);
+	/* other sources are not affected */
+	person(&q, "Peeters");
+	run_call(&call, SRC_WANTED, &q, 0, &res);
+	assert_int_equal(call.status, SOURCE_OK);
+	source_call_clear(&call);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mapped_records),
+		cmocka_unit_test(test_skipped),
+		cmocka_unit_test(test_row_limit),
+		cmocka_unit_test(test_injection),
+		cmocka_unit_test(test_timeout_interrupts_worker),
+		cmocka_unit_test(test_query_error),
+		cmocka_unit_test(test_breaker_opens),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
