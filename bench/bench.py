@@ -150,6 +150,9 @@ class CpuMeter:
         busy, total = machine_busy()
         out["_machine_busy"] = (busy - self.m0[0]) / max(total - self.m0[1], 1e-9)
         out["_wall"] = wall
+        # everything else that ran meanwhile (other jobs on a shared machine)
+        ours = sum(v for k, v in out.items() if not k.startswith("_"))
+        out["_others"] = max(0.0, (busy - self.m0[0]) - ours)
         return out
 
 
@@ -440,6 +443,8 @@ def fmt_lat(r, slowest_ms):
 
 def main():
     args = parse_args()
+    # SIGTERM (run.sh interrupted) unwinds like Ctrl-C, so finally stops focald
+    signal.signal(signal.SIGTERM, lambda sig, frame: sys.exit(143))
     os.makedirs(args.workdir, exist_ok=True)
     procs = Procs(args.workdir)
     t_begin = time.time()
@@ -540,8 +545,13 @@ def run(args, procs, t_begin):
         d.stop()
         return 0
     postmaster = int(open(os.path.join(args.pg_dir, "data", "postmaster.pid")).readline())
-    meter = CpuMeter({"focald": lambda: ticks(d.proc.pid), "postgres": lambda: pg_cpu(postmaster),
-                      "http_backend": lambda: ticks(hb.pid), "load generator": child_cpu})
+    groups = {"focald": lambda: ticks(d.proc.pid), "postgres": lambda: pg_cpu(postmaster),
+              "http_backend": lambda: ticks(hb.pid), "load generator": child_cpu}
+    slapd_pidfile = os.path.join(args.workdir, "slapd", "slapd.pid")
+    if have_ldap and os.path.exists(slapd_pidfile):
+        slapd = int(open(slapd_pidfile).read().split()[0])
+        groups["slapd"] = lambda: ticks(slapd)
+    meter = CpuMeter(groups)
     res = {}
     dur = args.duration
 
@@ -657,9 +667,10 @@ def cpu_line(r, n):
     c = r["cpu"]
     wall = c["_wall"]
     parts = []
-    for k in ("focald", "postgres", "http_backend", "load generator"):
+    for k in ("focald", "postgres", "http_backend", "slapd", "load generator", "_others"):
         if k in c:
-            parts.append("%s %.0f%%" % (k, 100 * c[k] / wall))
+            parts.append("%s %.0f%%" % (k.strip("_") if k != "_others" else
+                                        "other processes", 100 * c[k] / wall))
     per = ""
     if n > 0 and "focald" in c:
         per = "; focald %.0f us CPU per search" % (1e6 * c["focald"] / n)

@@ -2,6 +2,7 @@
 """Generate the demo city of Focal: synthetic agency databases and their configuration.
 
     python3 demo/generate.py --out DIR [--scale N] [--seed S] [--tls]
+    python3 demo/generate.py --out DIR --verify https://127.0.0.1:8443 [--insecure]
 
 Writes into DIR one SQLite database per agency (each with its own schema, its
 own language and its own identifier formats, as real back ends have), a
@@ -14,7 +15,8 @@ and family names and combined at random; any resemblance to a real person is
 chance.  Output is byte-for-byte deterministic for the same --scale and --seed
 (only the Python standard library is used; the random generator is seeded and
 nothing depends on hash order or the clock).  --tls additionally runs openssl
-to make a self-signed certificate in DIR/tls/ (that part is not deterministic).
+to make a self-signed certificate in DIR/tls/ (that part is not deterministic);
+--verify runs the planted searches against a running focald.
 """
 
 import argparse

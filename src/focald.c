@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "http/server.h"
+#include "http/tls.h"
 #include "sources/breaker.h"
 #include "core/metrics.h"
 
@@ -52,12 +53,20 @@ int main(int argc, char **argv)
 	}
 	if (check) {
 		struct config *cfg = NULL;
+		SSL_CTX *ssl = NULL;
 
 		rc = config_load(path, &cfg, &err);
 		if (rc != FOCAL_OK) {
 			fprintf(stderr, "focald: %s\n", err.msg);
 			return 1;
 		}
+		/* the certificate and key must load too, or the daemon would not start */
+		if ((rc = tls_server_ctx(&cfg->server, &ssl, &err)) != FOCAL_OK) {
+			fprintf(stderr, "focald: %s: %s\n", path, err.msg);
+			config_unref(cfg);
+			return 1;
+		}
+		SSL_CTX_free(ssl);
 		printf("%s: valid, %zu sources\n", path, cfg->nsources);
 		config_unref(cfg);
 		breaker_shutdown();

@@ -67,7 +67,7 @@ import json, re, sys
 p = f = s = 0
 for line in open(sys.argv[1]):
     t = json.loads(line)
-    out = t.get("stdout", "") or ""
+    out = (t.get("stdout") or "") + (t.get("stderr") or "")
     # cmocka: "[  PASSED  ] 7 test(s)." / "[  FAILED  ] 1 test(s), listed below:"
     mp = re.findall(r"\[  PASSED  \] (\d+) test", out)
     mf = re.findall(r"\[  FAILED  \] (\d+) test", out)

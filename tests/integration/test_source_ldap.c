@@ -1110,7 +1110,7 @@ static void expect_config_error(const char *connection, const char *want)
 static void test_config_errors(void **state)
 {
 	struct src_opts ok = { "ldap_cfg_ok",
-			       "uri: \"ldap://192.0.2.1\", base: \"dc=focal,dc=test\", "
+			       "uri: \"ldap://127.0.0.1\", base: \"dc=focal,dc=test\", "
 			       "bind_dn: \"cn=x,dc=focal,dc=test\", bind_password: pw, scope: one",
 			       2000, 10, 1 };
 	struct focal_err err = { 0 };
@@ -1122,36 +1122,36 @@ static void test_config_errors(void **state)
 	config_unref(cfg);
 
 	expect_config_error("base: \"dc=focal,dc=test\"", "missing required key 'uri'");
-	expect_config_error("uri: \"ldap://192.0.2.1\"", "missing required key 'base'");
+	expect_config_error("uri: \"ldap://127.0.0.1\"", "missing required key 'base'");
 	expect_config_error("uri: \"ldapi:///\", base: \"dc=x\"", "ldapi");
-	expect_config_error("uri: \"http://192.0.2.1\", base: \"dc=x\"", "not an LDAP URI");
-	expect_config_error("uri: \"ldap://192.0.2.1 ldap://192.0.2.2\", base: \"dc=x\"",
+	expect_config_error("uri: \"http://127.0.0.1\", base: \"dc=x\"", "not an LDAP URI");
+	expect_config_error("uri: \"ldap://127.0.0.1 ldap://127.0.0.2\", base: \"dc=x\"",
 			    "one ldap://");
-	expect_config_error("uri: \"ldap://192.0.2.1/dc=x??sub?(uid=a)\", base: \"dc=x\"",
+	expect_config_error("uri: \"ldap://127.0.0.1/dc=x??sub?(uid=a)\", base: \"dc=x\"",
 			    "only scheme, host and port");
-	expect_config_error("uri: \"ldap://192.0.2.1\", base: \"not a dn\"",
+	expect_config_error("uri: \"ldap://127.0.0.1\", base: \"not a dn\"",
 			    "not a distinguished name");
-	expect_config_error("uri: \"ldap://192.0.2.1\", base: \"dc=x\", scope: subtree",
+	expect_config_error("uri: \"ldap://127.0.0.1\", base: \"dc=x\", scope: subtree",
 			    "scope: expected one of sub, one, base");
-	expect_config_error("uri: \"ldap://192.0.2.1\", base: \"dc=x\", bind_dn: \"cn=a,dc=x\"",
+	expect_config_error("uri: \"ldap://127.0.0.1\", base: \"dc=x\", bind_dn: \"cn=a,dc=x\"",
 			    "bind_dn needs bind_password");
-	expect_config_error("uri: \"ldap://192.0.2.1\", base: \"dc=x\", bind_password: pw",
+	expect_config_error("uri: \"ldap://127.0.0.1\", base: \"dc=x\", bind_password: pw",
 			    "needs bind_dn");
-	expect_config_error("uri: \"ldap://192.0.2.1\", base: \"dc=x\", bind_dn: \"cn=a,dc=x\", "
+	expect_config_error("uri: \"ldap://127.0.0.1\", base: \"dc=x\", bind_dn: \"cn=a,dc=x\", "
 			    "bind_password: pw, bind_password_file: /etc/passwd",
 			    "not both");
-	expect_config_error("uri: \"ldap://192.0.2.1\", base: \"dc=x\", bind_dn: \"cn=a,dc=x\", "
+	expect_config_error("uri: \"ldap://127.0.0.1\", base: \"dc=x\", bind_dn: \"cn=a,dc=x\", "
 			    "bind_password_file: /nonexistent/pw",
 			    "bind_password_file: cannot open");
-	expect_config_error("uri: \"ldaps://192.0.2.1\", base: \"dc=x\", starttls: true",
+	expect_config_error("uri: \"ldaps://127.0.0.1\", base: \"dc=x\", starttls: true",
 			    "ldaps:// is TLS already");
-	expect_config_error("uri: \"ldap://192.0.2.1\", base: \"dc=x\", ca_file: /etc/passwd",
+	expect_config_error("uri: \"ldap://127.0.0.1\", base: \"dc=x\", ca_file: /etc/passwd",
 			    "only used with TLS");
-	expect_config_error("uri: \"ldaps://192.0.2.1\", base: \"dc=x\", ca_file: /nonexistent",
+	expect_config_error("uri: \"ldaps://127.0.0.1\", base: \"dc=x\", ca_file: /nonexistent",
 			    "ca_file: cannot read");
-	expect_config_error("uri: \"ldap://192.0.2.1\", base: \"dc=x\", starttls: maybe",
+	expect_config_error("uri: \"ldap://127.0.0.1\", base: \"dc=x\", starttls: maybe",
 			    "starttls: expected one of false, true");
-	expect_config_error("uri: \"ldap://192.0.2.1\", base: \"dc=x\", port: 389",
+	expect_config_error("uri: \"ldap://127.0.0.1\", base: \"dc=x\", port: 389",
 			    "unknown key 'port'");
 }
 
@@ -1166,7 +1166,7 @@ static void test_config_bad_filter(void **state)
 		"    kind: ldap\n"
 		"    owner: Federale Politie\n"
 		"    classification: restricted\n"
-		"    connection: {uri: \"ldap://192.0.2.1\", base: \"dc=x\"}\n"
+		"    connection: {uri: \"ldap://127.0.0.1\", base: \"dc=x\"}\n"
 		"    queries:\n"
 		"      person: \"(&(objectClass=person)(sn={family_name})\"\n"
 		"    map:\n"

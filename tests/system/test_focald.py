@@ -126,12 +126,16 @@ def ldap_env():
         os.environ["FOCAL_TEST_LDAP_BASE"]
 
 
+LDAP_OUS = []
+
+
 def make_ldap():
     binddn, password, base = ldap_env()
-    ou = "ou=sys%s,%s" % (RUN_ID, base)
+    LDAP_OUS.append(1)
+    ou = "ou=sys%s-%d,%s" % (RUN_ID, len(LDAP_OUS), base)
     ldif = """dn: %(ou)s
 objectClass: organizationalUnit
-ou: sys%(id)s
+ou: %(ouname)s
 
 dn: uid=jpeeters,%(ou)s
 objectClass: inetOrgPerson
@@ -147,7 +151,7 @@ objectClass: inetOrgPerson
 uid: other
 cn: Other Person
 sn: Other
-""" % {"ou": ou, "id": RUN_ID}
+""" % {"ou": ou, "ouname": ou.split(",")[0][3:]}
     subprocess.run(["ldapadd", "-x", "-H", LDAP, "-D", binddn, "-w", password],
                    input=ldif.encode(), check=True, stdout=subprocess.DEVNULL)
     return ou
