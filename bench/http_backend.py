@@ -14,6 +14,9 @@ only.
       rows of source <no> whose family (and given, when not empty) name
       equals, case-insensitively, as {"results": [...], "count": n},
       answered <n> milliseconds after the request arrived (at most 10 s)
+  GET /stats
+      {"connections": accepted so far, "requests": answered so far}: shows
+      whether the client reuses its connections
 
 Why not tests/integration/http_server.py: it is a ThreadingHTTPServer (one
 thread per connection, GIL-bound); at a few thousand requests per second it
@@ -35,6 +38,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dataset  # noqa: E402
 
 INDEX = {}   # source_no -> family_lc -> [row, ...] (already in the agency's JSON shape)
+STATS = {"connections": 0, "requests": 0}
 CACHE = {}   # (source_no, family_lc, given_lc) -> response body bytes
 MAX_HEAD = 8192
 
@@ -58,6 +62,8 @@ def build(source_nos, nrows):
 def answer(path):
     """(status, body) for a request path."""
     parts = urlsplit(path)
+    if parts.path == "/stats":
+        return 200, json.dumps(STATS).encode(), 0
     seg = parts.path.split("/")
     if len(seg) != 4 or seg[1] != "src" or seg[3] != "people" or not seg[2].isdigit():
         return 404, b'{"error":"no such endpoint"}', 0
@@ -93,6 +99,7 @@ class Agency(asyncio.Protocol):
 
     def connection_made(self, transport):
         self.transport = transport
+        STATS["connections"] += 1
 
     def connection_lost(self, exc):
         self.closing = True
@@ -123,6 +130,7 @@ class Agency(asyncio.Protocol):
             self.reply(400, b'{"error":"GET only"}', close=True)
             return
         status, body, ms = answer(target)
+        STATS["requests"] += 1
         self.busy = True
         if ms > 0:
             asyncio.get_running_loop().call_later(ms / 1000.0, self.reply, status, body, close)

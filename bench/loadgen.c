@@ -15,8 +15,10 @@
  * After --warmup seconds (TLS handshakes, pools filling) it measures for
  * --duration seconds (or until --count searches), then prints one JSON object:
  * searches/s, end-to-end latency percentiles, and, read from each briefing,
- * focald's own search time ("elapsed_ms"), its slowest source call ("ms") and
- * how many source calls failed — so a fast answer made of timeouts cannot
+ * focald's own search time ("elapsed_ms"), its slowest source call ("ms"),
+ * the end-to-end time of each search minus its slowest source call (what
+ * focald adds to the slowest source: fan-out, HTTPS, JSON) and how many
+ * source calls failed — so a fast answer made of timeouts cannot
  * pass for a good result.  Only bench/run.sh uses it; it is not part of
  * focald.  Build: cc -O2 loadgen.c $(pkg-config --cflags --libs libcurl) -lm
  */
@@ -54,6 +56,7 @@ static struct {
 	char **bodies;
 	size_t nbodies, next_body;
 	struct samples e2e, focal, slowest; /* ms */
+	struct samples over; /* per search: end-to-end minus its slowest source call */
 	long done, http_errors, transport_errors, failed_searches, failed_calls, ok_calls;
 	long in_window_done; /* completions inside the measuring window */
 	long late;           /* open loop: due searches that had to wait for a client */
@@ -232,8 +235,10 @@ static void client_done(struct client *c, CURLcode res, double t_end, double w0,
 	if (find_number(c->buf, "\"elapsed_ms\":", &v))
 		samples_add(&st.focal, v);
 	v = max_source_ms(c->buf);
-	if (!isnan(v))
+	if (!isnan(v)) {
 		samples_add(&st.slowest, v);
+		samples_add(&st.over, (t_end - c->t_due) * 1000.0 - v);
+	}
 	if (find_number(c->buf, "\"calls_failed\":", &v) && v > 0) {
 		st.failed_searches++;
 		st.failed_calls += (long)v;
@@ -415,6 +420,7 @@ int main(int argc, char **argv)
 	qsort(st.e2e.v, st.e2e.n, sizeof(double), cmp_double);
 	qsort(st.focal.v, st.focal.n, sizeof(double), cmp_double);
 	qsort(st.slowest.v, st.slowest.n, sizeof(double), cmp_double);
+	qsort(st.over.v, st.over.n, sizeof(double), cmp_double);
 	{
 		double window = (o.count > 0 ? w1 - w0 : o.duration);
 		double rps = window > 0 ? (double)st.in_window_done / window : NAN;
@@ -424,12 +430,14 @@ int main(int argc, char **argv)
 		       "\"e2e_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f,\"mean\":%.3f},"
 		       "\"focald_elapsed_ms\":{\"p50\":%.3f,\"p99\":%.3f},"
 		       "\"slowest_source_ms\":{\"p50\":%.3f,\"p99\":%.3f},"
+		       "\"over_slowest_ms\":{\"p50\":%.3f,\"p99\":%.3f},"
 		       "\"http_errors\":%ld,\"transport_errors\":%ld,\"searches_with_failed_calls\":%ld,"
 		       "\"failed_calls\":%ld,\"ok_calls\":%ld,\"late\":%ld,\"first_error\":\"",
 		       o.label, o.concurrency, o.rate, window, st.done, rps, pct(&st.e2e, 50),
 		       pct(&st.e2e, 90), pct(&st.e2e, 99),
 		       st.e2e.n ? st.e2e.v[st.e2e.n - 1] : NAN, mean(&st.e2e), pct(&st.focal, 50),
 		       pct(&st.focal, 99), pct(&st.slowest, 50), pct(&st.slowest, 99),
+		       pct(&st.over, 50), pct(&st.over, 99),
 		       st.http_errors, st.transport_errors, st.failed_searches, st.failed_calls,
 		       st.ok_calls, st.late);
 		for (const char *p = st.first_error; *p != '\0'; p++)
@@ -451,6 +459,7 @@ int main(int argc, char **argv)
 	free(st.e2e.v);
 	free(st.focal.v);
 	free(st.slowest.v);
+	free(st.over.v);
 	free(cl);
 	return st.transport_errors + st.http_errors > 0 ? 1 : 0;
 }

@@ -2,7 +2,7 @@
 # The benchmark of Focal's federated search (see bench/README.md).
 #
 #   bench/run.sh [--latency-ms N] [--duration S] [--concurrency C] [--rows N]
-#                [--pool-size N] [--no-fdw]
+#                [--pool-size N] [--no-fdw] [--hold S]
 #
 #   --latency-ms N   how long every PostgreSQL and HTTP source takes to answer
 #                    (the slowest source); default 10
@@ -10,6 +10,11 @@
 #                    default 10
 #   --concurrency C  clients at saturation; default: raise 2, 4, 8 ... until
 #                    throughput stops growing
+#   --rows N         persons per source (default 5000); --pool-size N: postgres
+#                    connections per source and loop (default 8); --no-fdw:
+#                    skip the postgres_fdw comparison; --hold S: set up, then
+#                    keep everything running S seconds to look at by hand
+#                    (prints the curl command), no measuring
 #
 # Builds focald (scripts/build.sh -> build/) and bench/loadgen, starts a
 # throwaway PostgreSQL 15 (tests/integration/pg_server.sh), slapd when
@@ -21,11 +26,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+case ${1:-} in -h | --help)
+  sed -n '2,/^set -euo/p' bench/run.sh | sed '$d; s/^# \{0,1\}//'
+  exit 0 ;;
+esac
 
-scripts/build.sh
-mkdir -p bench/.build
-cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wpedantic -Werror bench/loadgen.c \
-  -o bench/.build/loadgen $(pkg-config --cflags --libs libcurl) -lm
+if ! scripts/build.sh; then
+  echo "bench: the build failed; see: ninja -C build" >&2
+  exit 1
+fi
 
 work=$(mktemp -d /tmp/focal-bench.XXXXXX)
 chmod 755 "$work"   # PostgreSQL runs as user postgres when we are root
@@ -50,6 +59,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# the load generator is the benchmark's, not focald's: built here, not by meson
+# shellcheck disable=SC2046
+cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wpedantic -Werror bench/loadgen.c \
+  -o "$work/loadgen" $(pkg-config --cflags --libs libcurl) -lm
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 pg=$(tests/integration/pg_server.sh start "$work/pg" "$(free_port)")
@@ -67,4 +81,4 @@ if [ -x tests/integration/slapd_server.sh ]; then
 fi
 
 python3 bench/bench.py --workdir "$work" --build "$root/build" \
-  --loadgen "$root/bench/.build/loadgen" --pg-dir "$work/pg" --pg "$pg" "$@"
+  --loadgen "$work/loadgen" --pg-dir "$work/pg" --pg "$pg" "$@"

@@ -280,6 +280,7 @@ static void api_count(struct evhttp_request *req, void *arg)
 	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 
 	metrics_inc(METRIC_HTTP_REQUESTS);
+	server_request_received(req);
 	if (path == NULL)
 		api_not_found(req, arg);
 	else if (strcmp(path, "/healthz") == 0)

@@ -45,15 +45,50 @@ static void server_loop_resume(struct server_loop *sl)
 	}
 }
 
+/* One client connection.  Besides evhttp's idle timeout (reset by every
+ * byte), each request must arrive whole within timeout_ms of the connection
+ * opening or of the previous reply: a client dripping its headers one byte at
+ * a time is cut off too.  The deadline closes the socket under evhttp, which
+ * then sees end-of-file and frees the connection its own way. */
+struct server_conn {
+	struct server_loop *sl;
+	struct bufferevent *bev;
+	struct event *deadline;
+};
+
+static void server_conn_arm(struct server_conn *conn)
+{
+	long ms = conn->sl->srv->cfg->server.timeout_ms;
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	evtimer_add(conn->deadline, &tv);
+}
+
+static void server_conn_expire(evutil_socket_t fd, short what, void *arg)
+{
+	struct server_conn *conn = arg;
+	evutil_socket_t sock = bufferevent_getfd(conn->bev);
+
+	(void)fd, (void)what;
+	if (sock >= 0)
+		shutdown(sock, SHUT_RDWR);
+	log_debug("client_timeout", "a client did not send a whole request in time");
+}
+
 /* SSL_free of a connection: it is gone. Runs on the connection's loop. */
 static void conn_ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
 			 void *argp)
 {
-	struct server_loop *sl = ptr;
+	struct server_conn *conn = ptr;
+	struct server_loop *sl;
 
 	(void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
-	if (sl == NULL)
+	if (conn == NULL)
 		return;
+	sl = conn->sl;
+	if (conn->deadline != NULL)
+		event_free(conn->deadline);
+	free(conn);
 	sl->conns--;
 	metrics_connections_add(-1);
 	server_loop_resume(sl);
@@ -61,14 +96,47 @@ static void conn_ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, l
 		event_base_loopexit(sl->loop.base, NULL);
 }
 
+static struct server_conn *server_conn_of(struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+
+	return ssl ? SSL_get_ex_data(ssl, conn_ex_index) : NULL;
+}
+
+static void server_request_done(struct evhttp_request *req, void *arg)
+{
+	struct server_conn *conn = arg;
+
+	(void)req;
+	server_conn_arm(conn); /* the next request must come in time too */
+}
+
+void server_request_received(struct evhttp_request *req)
+{
+	struct server_conn *conn = server_conn_of(req);
+
+	if (conn == NULL)
+		return;
+	evtimer_del(conn->deadline);
+	evhttp_request_set_on_complete_cb(req, server_request_done, conn);
+}
+
 static struct bufferevent *server_bevcb(struct event_base *base, void *arg)
 {
 	struct server_loop *sl = arg;
+	struct server_conn *conn = calloc(1, sizeof(*conn));
 	SSL *ssl = SSL_new(sl->srv->ssl);
 
-	if (ssl == NULL)
+	if (ssl == NULL || conn == NULL) {
+		SSL_free(ssl);
+		free(conn);
 		return NULL;
-	SSL_set_ex_data(ssl, conn_ex_index, sl);
+	}
+	conn->sl = sl;
+	conn->deadline = evtimer_new(base, server_conn_expire, conn);
+	SSL_set_ex_data(ssl, conn_ex_index, conn);
 	sl->conns++;
 	metrics_connections_add(1);
 	if (sl->conns >= sl->max_conns && !sl->paused) {
@@ -78,8 +146,11 @@ static struct bufferevent *server_bevcb(struct event_base *base, void *arg)
 		log_warn("connection_cap", "loop %u reached its share of the connection cap (%ld); "
 			 "new connections wait", sl->loop.id, sl->max_conns);
 	}
-	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-					      BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	conn->bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+						   BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (conn->deadline != NULL)
+		server_conn_arm(conn);
+	return conn->bev;
 }
 
 static int server_socket(const struct server_config *c, struct focal_err *err)

@@ -56,6 +56,11 @@ void server_free(struct server *srv);
  * in flight finish on the old one; on failure the old one stays. */
 int server_reload(struct server *srv, struct focal_err *err);
 
+/* For api.c: a whole request arrived (stops the connection's request
+ * deadline until the reply is sent). */
+struct evhttp_request;
+void server_request_received(struct evhttp_request *req);
+
 /* For api.c: a search began / ended on this loop (drain accounting). */
 void server_loop_search_begin(struct server_loop *sl);
 void server_loop_search_end(struct server_loop *sl);

@@ -36,10 +36,12 @@
  * return rather than wait for the rest.
  *
  * Connection pool: per loop and per source (call->rt->state), at most
- * pool_size bound connections, each running one search at a time.  A call
- * waits in a FIFO queue while the pool opens connections up to its limit; a
- * failed connection attempt fails the call waiting longest (so a dead server
- * answers every call with its own error, never a busy loop).  A connection
+ * pool_size bound connections, each running one search at a time, on the
+ * shared mechanism of connpool.h (wait queue, pump policy, deferred
+ * freeing).  A call waits in a FIFO queue while the pool opens connections
+ * up to its limit; a failed connection attempt fails the call waiting
+ * longest (so a dead server answers every call with its own error, never a
+ * busy loop).  A connection
  * whose call was cancelled mid-search is abandoned (ldap_abandon_ext) and
  * closed (ldap_unbind_ext), not returned; one that broke is dropped; one
  * that reached the row or byte limit abandons the rest of the answer and is
@@ -69,6 +71,7 @@
 
 #include "core/log.h"
 #include "core/workpool.h"
+#include "sources/connpool.h"
 #include "sources/source.h"
 #include "sources/template.h"
 
@@ -117,16 +120,13 @@ struct lsrc_conn {
 	struct lsrc_job *job;/* LS_OPENING only */
 	uint64_t t0_ns;      /* start of the connection attempt */
 	bool used;           /* has run a search before (may have gone stale) */
-	struct lsrc_conn *prev, *next;
+	struct connpool_conn link; /* in pool->cp.conns; opening until LS_IDLE */
 };
 
 /* call->priv. */
 struct lsrc_call {
-	struct source_call *call;
-	struct lsrc_pool *pool;  /* NULL once the pool has gone (see pool_free) */
+	struct connpool_waiter w; /* the call, its pool (NULL once gone), the queue */
 	struct lsrc_conn *conn;  /* while its search runs */
-	struct lsrc_call *prev, *next; /* wait queue */
-	bool queued;
 	bool retried;            /* already re-queued once after a stale connection */
 	char *filter;            /* rendered filter (owned) */
 };
@@ -137,14 +137,9 @@ struct lsrc_pool {
 	const struct lsrc_conf *conf;
 	struct config *cfg;      /* the configuration def belongs to (not a reference) */
 	struct loop *loop;
-	struct lsrc_conn *conns;
-	size_t nconns, nopening; /* nopening: OPENING, CONNECTING or BINDING */
-	long limit;
-	struct lsrc_call *qhead, *qtail;
-	size_t nqueued;
-	struct event pump_ev;    /* runs pool_pump from a fresh loop iteration */
-	unsigned depth;          /* > 0 while our code is on the stack */
-	bool dead;               /* rt_free came while depth > 0: free on the way out */
+	/* connections (struct lsrc_conn; opening: OPENING, CONNECTING or
+	 * BINDING) and waiting calls */
+	struct connpool cp;
 };
 
 /* Opening a connection on the worker pool. */
@@ -168,8 +163,22 @@ struct lsrc_row {
 };
 
 static void lsrc_conn_cb(evutil_socket_t fd, short what, void *arg);
-static void pool_pump(struct lsrc_pool *p);
 static void conn_send_bind(struct lsrc_conn *c);
+
+static struct lsrc_pool *pool_of(struct connpool *cp)
+{
+	return CONNPOOL_CONTAINER(cp, struct lsrc_pool, cp);
+}
+
+static struct lsrc_conn *conn_of(struct connpool_conn *link)
+{
+	return CONNPOOL_CONTAINER(link, struct lsrc_conn, link);
+}
+
+static struct lsrc_call *call_of(struct connpool_waiter *w)
+{
+	return CONNPOOL_CONTAINER(w, struct lsrc_call, w);
+}
 
 /* ---- small helpers ---- */
 
@@ -372,60 +381,12 @@ static void conn_drop(struct lsrc_conn *c)
 	}
 	if (c->ev_set)
 		event_del(&c->ev);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		p->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	p->nconns--;
-	if (c->state == LS_OPENING || c->state == LS_CONNECTING || c->state == LS_BINDING)
-		p->nopening--;
+	connpool_conn_remove(&p->cp, &c->link);
 	if (c->job != NULL)
 		c->job->conn = NULL;
 	else if (c->ld != NULL)
 		ldap_unbind_ext(c->ld, NULL, NULL); /* sends an unbind, closes the socket */
 	free(c);
-}
-
-static void queue_push(struct lsrc_pool *p, struct lsrc_call *pc, bool front)
-{
-	pc->queued = true;
-	if (front) {
-		pc->prev = NULL;
-		pc->next = p->qhead;
-		if (p->qhead != NULL)
-			p->qhead->prev = pc;
-		else
-			p->qtail = pc;
-		p->qhead = pc;
-	} else {
-		pc->next = NULL;
-		pc->prev = p->qtail;
-		if (p->qtail != NULL)
-			p->qtail->next = pc;
-		else
-			p->qhead = pc;
-		p->qtail = pc;
-	}
-	p->nqueued++;
-}
-
-static void queue_remove(struct lsrc_pool *p, struct lsrc_call *pc)
-{
-	if (!pc->queued)
-		return;
-	if (pc->prev != NULL)
-		pc->prev->next = pc->next;
-	else
-		p->qhead = pc->next;
-	if (pc->next != NULL)
-		pc->next->prev = pc->prev;
-	else
-		p->qtail = pc->prev;
-	pc->prev = pc->next = NULL;
-	pc->queued = false;
-	p->nqueued--;
 }
 
 static void pc_free(struct lsrc_call *pc)
@@ -436,67 +397,25 @@ static void pc_free(struct lsrc_call *pc)
 	free(pc);
 }
 
-/* Reports the outcome of a call that is detached from queue and connection.
- * The callback may start or cancel other calls, or free the pool (deferred
- * by depth), so callers touch nothing of pc afterwards. */
-static void pc_finish(struct lsrc_call *pc, enum source_status st, const char *reason)
-{
-	struct source_call *call = pc->call;
+/* ---- connpool hooks (see struct connpool_ops) ---- */
 
-	call->priv = NULL;
-	pc_free(pc);
-	source_call_finish(call, st, "%s", reason != NULL ? reason : "");
+static bool pool_conn_idle(struct connpool_conn *link)
+{
+	return conn_of(link)->state == LS_IDLE;
 }
 
-/* Fails the call waiting longest: every failed connection attempt answers
- * exactly one waiting call, so a dead server cannot make the pool retry in
- * a tight loop, and every call still gets the real reason. */
-static void pool_fail_head(struct lsrc_pool *p, const char *reason)
+static void pool_conn_close(struct connpool_conn *link)
 {
-	struct lsrc_call *pc = p->qhead;
+	struct lsrc_conn *c = conn_of(link);
 
-	if (pc == NULL)
-		return;
-	queue_remove(p, pc);
-	pc_finish(pc, SOURCE_ERROR, reason);
+	if (c->pc != NULL)
+		c->pc->w.pool = NULL;
+	conn_drop(c);
 }
 
-static void pool_schedule(struct lsrc_pool *p)
+static void pool_waiter_free(struct connpool_waiter *w)
 {
-	if (!p->dead)
-		event_active(&p->pump_ev, EV_TIMEOUT, 0);
-}
-
-static void pool_free(struct lsrc_pool *p)
-{
-	struct lsrc_call *pc, *next;
-
-	event_del(&p->pump_ev);
-	while (p->conns != NULL) {
-		if (p->conns->pc != NULL)
-			p->conns->pc->pool = NULL;
-		conn_drop(p->conns);
-	}
-	/* Calls cannot outlive their source_set; should one still be queued,
-	 * let its eventual cancel find no pool rather than a freed one. */
-	for (pc = p->qhead; pc != NULL; pc = next) {
-		next = pc->next;
-		pc->pool = NULL;
-		pc->queued = false;
-		pc->prev = pc->next = NULL;
-	}
-	free(p);
-}
-
-static void pool_enter(struct lsrc_pool *p)
-{
-	p->depth++;
-}
-
-static void pool_leave(struct lsrc_pool *p)
-{
-	if (--p->depth == 0 && p->dead)
-		pool_free(p);
+	pc_free(call_of(w));
 }
 
 /* ---- connecting and binding ---- */
@@ -509,7 +428,7 @@ static void conn_open_failed(struct lsrc_conn *c, const char *reason)
 
 	snprintf(copy, sizeof(copy), "%s", reason);
 	conn_drop(c);
-	pool_fail_head(p, copy);
+	connpool_fail_head(&p->cp, copy);
 }
 
 /* A new handle with the options every connection gets. */
@@ -676,20 +595,22 @@ static void lsrc_job_done(struct work *w)
 		return;
 	}
 	p = c->pool;
-	pool_enter(p);
+	connpool_enter(&p->cp);
 	c->job = NULL;
 	if (job->rc != LDAP_SUCCESS)
 		conn_open_failed(c, job->reason);
 	else
 		conn_send_bind(c); /* connected: the bind goes out at once */
 	job_free(job);
-	pool_pump(p);
-	pool_leave(p);
+	connpool_pump(&p->cp);
+	connpool_leave(&p->cp);
 }
 
-/* Opens one more connection; it serves the queue once it is bound. */
-static void pool_open(struct lsrc_pool *p)
+/* Opens one more connection (connpool hook); it serves the queue once it
+ * is bound. */
+static void pool_open(struct connpool *cp)
 {
+	struct lsrc_pool *p = pool_of(cp);
 	char reason[LSRC_REASON_MAX];
 	struct workpool *wp;
 	struct lsrc_conn *c;
@@ -697,18 +618,13 @@ static void pool_open(struct lsrc_pool *p)
 
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
-		pool_fail_head(p, "out of memory");
+		connpool_fail_head(cp, "out of memory");
 		return;
 	}
 	c->pool = p;
 	c->state = LS_OPENING;
 	c->t0_ns = loop_now_ns();
-	c->next = p->conns;
-	if (p->conns != NULL)
-		p->conns->prev = c;
-	p->conns = c;
-	p->nconns++;
-	p->nopening++;
+	connpool_conn_add(cp, &c->link);
 	c->ld = lsrc_new_ld(p, p->conf->on_loop, reason, sizeof(reason));
 	if (c->ld == NULL) {
 		conn_open_failed(c, reason);
@@ -757,7 +673,7 @@ static bool conn_release(struct lsrc_conn *c, bool keep, enum source_status st,
 		c->state = LS_IDLE;
 	else
 		conn_drop(c);
-	pc_finish(pc, st, reason);
+	connpool_finish(&pc->w, st, reason);
 	return keep;
 }
 
@@ -774,7 +690,7 @@ static void conn_broken(struct lsrc_conn *c, const char *what)
 	snprintf(reason, sizeof(reason), "connection lost: %s", what);
 	conn_drop(c);
 	if (pc != NULL)
-		pc_finish(pc, SOURCE_ERROR, reason);
+		connpool_finish(&pc->w, SOURCE_ERROR, reason);
 }
 
 /* Stops the search of c after the row or byte limit (or a mapping error):
@@ -790,7 +706,7 @@ static bool conn_stop_search(struct lsrc_conn *c, enum source_status st, const c
 /* The final result of a search. */
 static bool conn_search_done(struct lsrc_conn *c, LDAPMessage *msg)
 {
-	struct source_call *call = c->pc->call;
+	struct source_call *call = c->pc->w.call;
 	char reason[LSRC_REASON_MAX + 32];
 	int err = LDAP_SUCCESS, rc;
 
@@ -834,13 +750,13 @@ static bool conn_search_message(struct lsrc_conn *c, LDAPMessage *msg, int type)
 	case LDAP_RES_SEARCH_ENTRY:
 		row.ld = c->ld;
 		row.entry = msg;
-		rc = source_call_add_row(c->pc->call, lsrc_get, &row);
+		rc = source_call_add_row(c->pc->w.call, lsrc_get, &row);
 		lsrc_row_clear(&row);
 		ldap_msgfree(msg);
 		if (rc == 1)
 			return conn_stop_search(c, SOURCE_OK, NULL);
 		if (rc < 0) {
-			snprintf(reason, sizeof(reason), "mapping failed: %.200s", c->pc->call->reason);
+			snprintf(reason, sizeof(reason), "mapping failed: %.200s", c->pc->w.call->reason);
 			return conn_stop_search(c, SOURCE_ERROR, reason);
 		}
 		return true;
@@ -882,7 +798,7 @@ static bool conn_bind_result(struct lsrc_conn *c, LDAPMessage *msg)
 	if (diag != NULL)
 		ldap_memfree(diag);
 	c->state = LS_IDLE;
-	c->pool->nopening--;
+	connpool_conn_opened(&c->pool->cp, &c->link);
 	return true;
 }
 
@@ -916,7 +832,7 @@ static void conn_read(struct lsrc_conn *c)
 	long tmo;
 	int rc;
 
-	while (!p->dead) {
+	while (!p->cp.dead) {
 		struct timeval zero = { 0, 0 };
 		LDAPMessage *msg = NULL;
 
@@ -937,7 +853,7 @@ static void conn_read(struct lsrc_conn *c)
 		if (!conn_message(c, msg))
 			return;
 	}
-	if (p->dead)
+	if (p->cp.dead)
 		return;
 	switch (c->state) {
 	case LS_BINDING:
@@ -954,12 +870,15 @@ static void conn_read(struct lsrc_conn *c)
 		conn_broken(c, "cannot watch the socket");
 }
 
-/* Starts pc's search on idle connection c.  May finish pc. */
-static void conn_send(struct lsrc_conn *c, struct lsrc_call *pc)
+/* Starts the search of w's call on idle connection link (also the connpool
+ * send hook).  May finish the call. */
+static void conn_send(struct connpool_conn *link, struct connpool_waiter *w)
 {
+	struct lsrc_conn *c = conn_of(link);
+	struct lsrc_call *pc = call_of(w);
 	struct lsrc_pool *p = c->pool;
 	const struct lsrc_conf *conf = p->conf;
-	struct source_call *call = pc->call;
+	struct source_call *call = pc->w.call;
 	long left = lsrc_remaining_ms(call->start_ns, p->def->deadline_ms);
 	/* the server's time limit, in whole seconds (at least 1): a search we
 	 * no longer wait for should not keep running on the directory */
@@ -973,8 +892,8 @@ static void conn_send(struct lsrc_conn *c, struct lsrc_call *pc)
 		rc = LDAP_SERVER_DOWN;
 	if (rc == LDAP_FILTER_ERROR) {
 		/* found locally, before anything was sent: c stays usable */
-		pc_finish(pc, SOURCE_ERROR,
-			  "the query template does not give a valid LDAP filter (RFC 4515)");
+		connpool_finish(&pc->w, SOURCE_ERROR,
+				"the query template does not give a valid LDAP filter (RFC 4515)");
 		return;
 	}
 	if (rc != LDAP_SUCCESS) {
@@ -986,11 +905,11 @@ static void conn_send(struct lsrc_conn *c, struct lsrc_call *pc)
 		conn_drop(c);
 		if (retry) {
 			pc->retried = true;
-			queue_push(p, pc, true);
-			pool_schedule(p);
+			connpool_push(&p->cp, &pc->w, true);
+			connpool_schedule(&p->cp);
 			return;
 		}
-		pc_finish(pc, SOURCE_ERROR, reason);
+		connpool_finish(&pc->w, SOURCE_ERROR, reason);
 		return;
 	}
 	c->state = LS_BUSY;
@@ -1008,7 +927,7 @@ static void lsrc_conn_cb(evutil_socket_t fd, short what, void *arg)
 	struct lsrc_pool *p = c->pool;
 
 	(void)fd;
-	pool_enter(p);
+	connpool_enter(&p->cp);
 	switch (c->state) {
 	case LS_CONNECTING:
 		if (what & EV_TIMEOUT)
@@ -1035,45 +954,24 @@ static void lsrc_conn_cb(evutil_socket_t fd, short what, void *arg)
 		break;
 	}
 	/* c may be gone; a connection may have come free */
-	pool_pump(p);
-	pool_leave(p);
+	connpool_pump(&p->cp);
+	connpool_leave(&p->cp);
 }
 
-/* Hands idle connections to waiting calls and opens connections for calls
- * that have none coming.  Re-reads the state on every round because sending
- * or failing runs callbacks that may start or cancel calls. */
-static void pool_pump(struct lsrc_pool *p)
+/* Frees what pool_get allocated (connpool hook, once the pool is empty). */
+static void pool_free(struct connpool *cp)
 {
-	struct lsrc_conn *c;
-	struct lsrc_call *pc;
-
-	while (!p->dead && p->qhead != NULL) {
-		for (c = p->conns; c != NULL && c->state != LS_IDLE; c = c->next)
-			;
-		if (c != NULL) {
-			pc = p->qhead;
-			queue_remove(p, pc);
-			conn_send(c, pc);
-			continue;
-		}
-		if ((long)p->nconns < p->limit && p->nopening < p->nqueued) {
-			pool_open(p);
-			continue;
-		}
-		break;
-	}
+	free(pool_of(cp));
 }
 
-static void pool_pump_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct lsrc_pool *p = arg;
-
-	(void)fd;
-	(void)what;
-	pool_enter(p);
-	pool_pump(p);
-	pool_leave(p);
-}
+static const struct connpool_ops lsrc_pool_ops = {
+	.idle = pool_conn_idle,
+	.send = conn_send,
+	.open = pool_open,
+	.close = pool_conn_close,
+	.waiter_free = pool_waiter_free,
+	.free = pool_free,
+};
 
 static struct lsrc_pool *pool_get(struct source_call *call)
 {
@@ -1089,8 +987,8 @@ static struct lsrc_pool *pool_get(struct source_call *call)
 	p->conf = rt->def->conn_cfg;
 	p->cfg = rt->cfg;
 	p->loop = call->loop;
-	p->limit = rt->def->pool_size > 0 ? rt->def->pool_size : 4;
-	if (event_assign(&p->pump_ev, p->loop->base, -1, 0, pool_pump_cb, p) != 0) {
+	if (connpool_init(&p->cp, p->loop->base, &lsrc_pool_ops,
+			  rt->def->pool_size > 0 ? rt->def->pool_size : 4) != 0) {
 		free(p);
 		return NULL;
 	}
@@ -1122,32 +1020,31 @@ static void lsrc_start(struct source_call *call)
 		source_call_finish(call, SOURCE_ERROR, "filter: %.200s", err.msg);
 		return;
 	}
-	pc->call = call;
-	pc->pool = p;
+	connpool_waiter_init(&pc->w, &p->cp, call);
 	call->priv = pc;
 	/* Even with an idle connection at hand, the search is sent from the
 	 * loop, never inside the caller's start(): finishing (and so the
 	 * caller's callback) can then never happen before start() returns. */
-	queue_push(p, pc, false);
-	pool_schedule(p);
+	connpool_push(&p->cp, &pc->w, false);
+	connpool_schedule(&p->cp);
 }
 
 static void lsrc_cancel(struct source_call *call)
 {
 	struct lsrc_call *pc = call->priv;
-	struct lsrc_pool *p;
+	struct connpool *cp;
 	struct lsrc_conn *c;
 
 	if (pc == NULL)
 		return;
 	call->priv = NULL;
-	p = pc->pool;
-	if (p == NULL) {
+	cp = pc->w.pool;
+	if (cp == NULL) {
 		pc_free(pc);
 		return;
 	}
-	pool_enter(p);
-	queue_remove(p, pc);
+	connpool_enter(cp);
+	connpool_remove(cp, &pc->w);
 	c = pc->conn;
 	if (c != NULL) {
 		/* mid-search: tell the server to stop, then close the
@@ -1156,10 +1053,10 @@ static void lsrc_cancel(struct source_call *call)
 		 * latest */
 		ldap_abandon_ext(c->ld, c->msgid, NULL, NULL);
 		conn_drop(c);
-		pool_schedule(p); /* a waiting call may now open a connection */
+		connpool_schedule(cp); /* a waiting call may now open a connection */
 	}
 	pc_free(pc);
-	pool_leave(p);
+	connpool_leave(cp);
 }
 
 static void lsrc_rt_free(struct source_rt *rt)
@@ -1167,11 +1064,8 @@ static void lsrc_rt_free(struct source_rt *rt)
 	struct lsrc_pool *p = rt->state;
 
 	rt->state = NULL;
-	if (p == NULL)
-		return;
-	p->dead = true;
-	if (p->depth == 0)
-		pool_free(p);
+	if (p != NULL)
+		connpool_destroy(&p->cp);
 }
 
 /* ---- configuration ---- */
@@ -1247,7 +1141,7 @@ static int lsrc_read_password(const struct cfg_node *node, const char *path,
 	ssize_t r;
 	int fd, rc = FOCAL_OK;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return cfg_error(node, err, "bind_password_file: cannot open %s: %s", path,
 				 strerror(errno));

@@ -20,11 +20,12 @@
  * running on the server much longer than we would have waited for it.
  *
  * Connection pool: per loop and per source (call->rt->state), at most
- * pool_size connections.  A call takes an idle connection, or waits in a FIFO
- * queue while the pool opens new ones up to its limit.  A connection comes
- * back to the pool only after its query has been read to the end; one whose
- * call was cancelled mid-query is closed (its state on the wire is unknown),
- * and one that broke is dropped.
+ * pool_size connections, on the shared mechanism of connpool.h (wait queue,
+ * pump policy, deferred freeing).  A call takes an idle connection, or waits
+ * in a FIFO queue while the pool opens new ones up to its limit.  A
+ * connection comes back to the pool only after its query has been read to
+ * the end; one whose call was cancelled mid-query is closed (its state on the
+ * wire is unknown), and one that broke is dropped.
  *
  * Rows are fetched in single-row mode and mapped as they arrive; when the row
  * or byte limit is hit the call is finished at once and the connection reads
@@ -44,6 +45,7 @@
 #include <openssl/crypto.h>
 
 #include "core/log.h"
+#include "sources/connpool.h"
 #include "sources/source.h"
 #include "sources/template.h"
 
@@ -95,16 +97,13 @@ struct pg_conn {
 	size_t drained;     /* bytes discarded while draining */
 	bool flushing;      /* libpq still holds output for the server */
 	bool used;          /* has run a query before (may have gone stale) */
-	struct pg_conn *prev, *next;
+	struct connpool_conn link; /* in pool->cp.conns; opening while PGC_CONNECTING */
 };
 
 /* call->priv. */
 struct pg_call {
-	struct source_call *call;
-	struct pg_pool *pool;  /* NULL once the pool has gone (see pool_free) */
+	struct connpool_waiter w; /* the call, its pool (NULL once gone), the queue */
 	struct pg_conn *conn;  /* while running */
-	struct pg_call *prev, *next; /* wait queue */
-	bool queued;
 	bool reused;           /* runs on a connection that had idled in the pool */
 	bool retried;          /* already re-queued once after a stale connection */
 	int *colidx;           /* conf->ncols cached column indexes of this result */
@@ -115,14 +114,7 @@ struct pg_pool {
 	const struct source_def *def;
 	const struct pg_conf *conf;
 	struct event_base *base;
-	struct pg_conn *conns;
-	size_t nconns, nconnecting;
-	long limit;
-	struct pg_call *qhead, *qtail;
-	size_t nqueued;
-	struct event pump_ev; /* runs pool_pump from a fresh loop iteration */
-	unsigned depth;       /* > 0 while our code is on the stack */
-	bool dead;            /* rt_free came while depth > 0: free on the way out */
+	struct connpool cp;   /* connections (struct pg_conn) and waiting calls */
 };
 
 /* One row for the mapping getter. */
@@ -134,7 +126,21 @@ struct pg_row {
 };
 
 static void pg_conn_cb(evutil_socket_t fd, short what, void *arg);
-static void pool_pump(struct pg_pool *p);
+
+static struct pg_pool *pool_of(struct connpool *cp)
+{
+	return CONNPOOL_CONTAINER(cp, struct pg_pool, cp);
+}
+
+static struct pg_conn *conn_of(struct connpool_conn *link)
+{
+	return CONNPOOL_CONTAINER(link, struct pg_conn, link);
+}
+
+static struct pg_call *call_of(struct connpool_waiter *w)
+{
+	return CONNPOOL_CONTAINER(w, struct pg_call, w);
+}
 
 /* libpq prints server notices (RAISE NOTICE, and the FATAL a server sends
  * to an idle session it ends) on stderr by default, which would break our
@@ -208,57 +214,9 @@ static void conn_drop(struct pg_conn *c)
 	}
 	if (c->ev_set)
 		event_del(&c->ev);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		p->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	p->nconns--;
-	if (c->state == PGC_CONNECTING)
-		p->nconnecting--;
+	connpool_conn_remove(&p->cp, &c->link);
 	PQfinish(c->pg);
 	free(c);
-}
-
-static void queue_push(struct pg_pool *p, struct pg_call *pc, bool front)
-{
-	pc->queued = true;
-	if (front) {
-		pc->prev = NULL;
-		pc->next = p->qhead;
-		if (p->qhead != NULL)
-			p->qhead->prev = pc;
-		else
-			p->qtail = pc;
-		p->qhead = pc;
-	} else {
-		pc->next = NULL;
-		pc->prev = p->qtail;
-		if (p->qtail != NULL)
-			p->qtail->next = pc;
-		else
-			p->qhead = pc;
-		p->qtail = pc;
-	}
-	p->nqueued++;
-}
-
-static void queue_remove(struct pg_pool *p, struct pg_call *pc)
-{
-	if (!pc->queued)
-		return;
-	if (pc->prev != NULL)
-		pc->prev->next = pc->next;
-	else
-		p->qhead = pc->next;
-	if (pc->next != NULL)
-		pc->next->prev = pc->prev;
-	else
-		p->qtail = pc->prev;
-	pc->prev = pc->next = NULL;
-	pc->queued = false;
-	p->nqueued--;
 }
 
 static void pc_free(struct pg_call *pc)
@@ -269,66 +227,25 @@ static void pc_free(struct pg_call *pc)
 	free(pc);
 }
 
-/* Reports the outcome of a call that is detached from queue and connection.
- * The callback may start or cancel other calls, or even free the pool (then
- * deferred by depth), so callers touch nothing of pc afterwards. */
-static void pc_finish(struct pg_call *pc, enum source_status st, const char *reason)
-{
-	struct source_call *call = pc->call;
+/* ---- connpool hooks (see struct connpool_ops) ---- */
 
-	call->priv = NULL;
-	pc_free(pc);
-	source_call_finish(call, st, "%s", reason != NULL ? reason : "");
+static bool pool_conn_idle(struct connpool_conn *link)
+{
+	return conn_of(link)->state == PGC_IDLE;
 }
 
-/* Fails the call waiting longest (used when a connection attempt fails, so
- * that every failed attempt answers exactly one waiting call and a dead
- * server cannot make the pool retry in a tight loop). */
-static void pool_fail_head(struct pg_pool *p, const char *reason)
+static void pool_conn_close(struct connpool_conn *link)
 {
-	struct pg_call *pc = p->qhead;
+	struct pg_conn *c = conn_of(link);
 
-	if (pc == NULL)
-		return;
-	queue_remove(p, pc);
-	pc_finish(pc, SOURCE_ERROR, reason);
+	if (c->pc != NULL)
+		c->pc->w.pool = NULL;
+	conn_drop(c);
 }
 
-static void pool_schedule(struct pg_pool *p)
+static void pool_waiter_free(struct connpool_waiter *w)
 {
-	if (!p->dead)
-		event_active(&p->pump_ev, EV_TIMEOUT, 0);
-}
-
-static void pool_free(struct pg_pool *p)
-{
-	struct pg_call *pc, *next;
-
-	event_del(&p->pump_ev);
-	while (p->conns != NULL) {
-		if (p->conns->pc != NULL)
-			p->conns->pc->pool = NULL;
-		conn_drop(p->conns);
-	}
-	/* Calls cannot outlive their source_set; should one still be queued,
-	 * let its eventual cancel find no pool rather than a freed one. */
-	for (pc = p->qhead; pc != NULL; pc = next) {
-		next = pc->next;
-		pc->pool = NULL;
-		pc->queued = false;
-	}
-	free(p);
-}
-
-static void pool_enter(struct pg_pool *p)
-{
-	p->depth++;
-}
-
-static void pool_leave(struct pg_pool *p)
-{
-	if (--p->depth == 0 && p->dead)
-		pool_free(p);
+	pc_free(call_of(w));
 }
 
 /* ---- connecting ---- */
@@ -341,7 +258,7 @@ static void conn_connect_failed(struct pg_conn *c, const char *what)
 	pg_clean_msg(p->conf, what != NULL ? what : PQerrorMessage(c->pg), msg, sizeof(msg));
 	snprintf(reason, sizeof(reason), "connect: %s", msg);
 	conn_drop(c);
-	pool_fail_head(p, reason);
+	connpool_fail_head(&p->cp, reason);
 }
 
 /* Acts on PQconnectPoll's answer. */
@@ -365,7 +282,7 @@ static void conn_connect_continue(struct pg_conn *c, PostgresPollingStatusType s
 			return;
 		}
 		c->state = PGC_IDLE;
-		p->nconnecting--;
+		connpool_conn_opened(&p->cp, &c->link);
 		if (conn_arm(c, EV_READ, PG_IDLE_MS) != 0)
 			conn_drop(c);
 		return; /* the caller pumps the queue */
@@ -377,33 +294,30 @@ static void conn_connect_continue(struct pg_conn *c, PostgresPollingStatusType s
 	}
 }
 
-/* Opens one more connection; it serves the queue once it is up. */
-static void pool_open(struct pg_pool *p)
+/* Opens one more connection (connpool hook); it serves the queue once it
+ * is up. */
+static void pool_open(struct connpool *cp)
 {
+	struct pg_pool *p = pool_of(cp);
 	const struct pg_conf *conf = p->conf;
 	struct pg_conn *c;
 
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
-		pool_fail_head(p, "out of memory");
+		connpool_fail_head(cp, "out of memory");
 		return;
 	}
 	c->pool = p;
 	c->state = PGC_CONNECTING;
 	c->t0_ns = loop_now_ns();
-	c->next = p->conns;
-	if (p->conns != NULL)
-		p->conns->prev = c;
-	p->conns = c;
-	p->nconns++;
-	p->nconnecting++;
+	connpool_conn_add(cp, &c->link);
 	/* Note: a host name (rather than an address) is resolved by libpq with
 	 * a blocking getaddrinfo() here; the documentation asks for addresses. */
 	c->pg = PQconnectStartParams((const char *const *)conf->keys,
 				     (const char *const *)conf->vals, 0);
 	if (c->pg == NULL) {
 		conn_drop(c);
-		pool_fail_head(p, "out of memory");
+		connpool_fail_head(cp, "out of memory");
 		return;
 	}
 	if (PQstatus(c->pg) == CONNECTION_BAD) {
@@ -471,7 +385,7 @@ static void conn_release_call(struct pg_conn *c, enum source_status st, const ch
 	c->t0_ns = loop_now_ns();
 	c->drained = 0;
 	pc->conn = NULL;
-	pc_finish(pc, st, reason);
+	connpool_finish(&pc->w, st, reason);
 }
 
 /* Closes a connection that failed mid-query and fails its call, if any.
@@ -490,13 +404,13 @@ static void conn_broken(struct pg_conn *c, const char *what)
 	conn_drop(c);
 	if (pc == NULL)
 		return;
-	if (pc->reused && !pc->retried && pc->call->rows == 0 && pc->call->records.n == 0) {
+	if (pc->reused && !pc->retried && pc->w.call->rows == 0 && pc->w.call->records.n == 0) {
 		pc->retried = true;
-		queue_push(p, pc, true);
-		pool_schedule(p);
+		connpool_push(&p->cp, &pc->w, true);
+		connpool_schedule(&p->cp);
 		return;
 	}
-	pc_finish(pc, SOURCE_ERROR, reason);
+	connpool_finish(&pc->w, SOURCE_ERROR, reason);
 }
 
 /* A short reason for an error result.  Data exceptions (class 22) and
@@ -536,16 +450,16 @@ static bool conn_result(struct pg_conn *c, PGresult *r)
 		for (int i = 0; i < n; i++) {
 			if (c->state == PGC_BUSY) {
 				struct pg_row row = { .res = r, .i = i, .pc = c->pc, .conf = p->conf };
-				int rc = source_call_add_row(c->pc->call, pg_get, &row);
+				int rc = source_call_add_row(c->pc->w.call, pg_get, &row);
 
 				if (rc == 1) {
 					conn_release_call(c, SOURCE_OK, NULL);
 				} else if (rc < 0) {
 					snprintf(reason, sizeof(reason), "mapping failed: %.200s",
-						 c->pc->call->reason);
+						 c->pc->w.call->reason);
 					conn_release_call(c, SOURCE_ERROR, reason);
 				}
-				if (p->dead)
+				if (p->cp.dead)
 					return true;
 				continue;
 			}
@@ -614,7 +528,7 @@ static void conn_results(struct pg_conn *c)
 	struct pg_pool *p = c->pool;
 	PGresult *r;
 
-	while (!p->dead) {
+	while (!p->cp.dead) {
 		if (PQisBusy(c->pg)) {
 			short what = EV_READ | (c->flushing ? EV_WRITE : 0);
 			/* a busy call is bounded by its own deadline (cancel);
@@ -640,11 +554,14 @@ static void conn_results(struct pg_conn *c)
 	}
 }
 
-/* Starts pc's query on idle connection c.  May finish pc. */
-static void conn_send(struct pg_conn *c, struct pg_call *pc)
+/* Starts the query of w's call on idle connection link (also the connpool
+ * send hook).  May finish the call. */
+static void conn_send(struct connpool_conn *link, struct connpool_waiter *w)
 {
+	struct pg_conn *c = conn_of(link);
+	struct pg_call *pc = call_of(w);
 	struct pg_pool *p = c->pool;
-	const struct query *q = pc->call->query;
+	const struct query *q = pc->w.call->query;
 	const struct pg_stmt *s = &p->conf->stmt[q->kind];
 	const char *values[QP__COUNT];
 	char reason[PG_REASON_MAX + 32];
@@ -653,7 +570,7 @@ static void conn_send(struct pg_conn *c, struct pg_call *pc)
 	if (s->sql == NULL) { /* source_call_start skips absent kinds; be safe */
 		snprintf(reason, sizeof(reason), "does not answer %s queries",
 			 query_kind_name(q->kind));
-		pc_finish(pc, SOURCE_ERROR, reason);
+		connpool_finish(&pc->w, SOURCE_ERROR, reason);
 		return;
 	}
 	for (size_t i = 0; i < s->nparams; i++)
@@ -724,7 +641,7 @@ static void pg_conn_cb(evutil_socket_t fd, short what, void *arg)
 	struct pg_pool *p = c->pool;
 
 	(void)fd;
-	pool_enter(p);
+	connpool_enter(&p->cp);
 	switch (c->state) {
 	case PGC_CONNECTING:
 		if (what & EV_TIMEOUT)
@@ -741,45 +658,24 @@ static void pg_conn_cb(evutil_socket_t fd, short what, void *arg)
 		break;
 	}
 	/* c may be gone; a connection may have come free */
-	pool_pump(p);
-	pool_leave(p);
+	connpool_pump(&p->cp);
+	connpool_leave(&p->cp);
 }
 
-/* Hands idle connections to waiting calls and opens connections for calls
- * that have none coming.  Re-reads the state on every round because sending
- * or failing may run callbacks that start or cancel calls. */
-static void pool_pump(struct pg_pool *p)
+/* Frees what pool_get allocated (connpool hook, once the pool is empty). */
+static void pool_free(struct connpool *cp)
 {
-	struct pg_conn *c;
-	struct pg_call *pc;
-
-	while (!p->dead && p->qhead != NULL) {
-		for (c = p->conns; c != NULL && c->state != PGC_IDLE; c = c->next)
-			;
-		if (c != NULL) {
-			pc = p->qhead;
-			queue_remove(p, pc);
-			conn_send(c, pc);
-			continue;
-		}
-		if ((long)p->nconns < p->limit && p->nconnecting < p->nqueued) {
-			pool_open(p);
-			continue;
-		}
-		break;
-	}
+	free(pool_of(cp));
 }
 
-static void pool_pump_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct pg_pool *p = arg;
-
-	(void)fd;
-	(void)what;
-	pool_enter(p);
-	pool_pump(p);
-	pool_leave(p);
-}
+static const struct connpool_ops pg_pool_ops = {
+	.idle = pool_conn_idle,
+	.send = conn_send,
+	.open = pool_open,
+	.close = pool_conn_close,
+	.waiter_free = pool_waiter_free,
+	.free = pool_free,
+};
 
 static struct pg_pool *pool_get(struct source_call *call)
 {
@@ -794,8 +690,7 @@ static struct pg_pool *pool_get(struct source_call *call)
 	p->def = rt->def;
 	p->conf = rt->def->conn_cfg;
 	p->base = call->loop->base;
-	p->limit = p->conf->pool_size;
-	if (event_assign(&p->pump_ev, p->base, -1, 0, pool_pump_cb, p) != 0) {
+	if (connpool_init(&p->cp, p->base, &pg_pool_ops, p->conf->pool_size) != 0) {
 		free(p);
 		return NULL;
 	}
@@ -809,7 +704,7 @@ static void pg_start(struct source_call *call)
 {
 	struct pg_pool *p = pool_get(call);
 	struct pg_call *pc;
-	struct pg_conn *c;
+	struct connpool_conn *link;
 
 	if (p == NULL) {
 		source_call_finish(call, SOURCE_ERROR, "out of memory");
@@ -821,47 +716,45 @@ static void pg_start(struct source_call *call)
 		source_call_finish(call, SOURCE_ERROR, "out of memory");
 		return;
 	}
-	pc->call = call;
-	pc->pool = p;
+	connpool_waiter_init(&pc->w, &p->cp, call);
 	call->priv = pc;
-	pool_enter(p);
-	for (c = p->conns; c != NULL && c->state != PGC_IDLE; c = c->next)
-		;
-	if (c != NULL && p->qhead == NULL) {
-		conn_send(c, pc); /* may finish the call before start returns */
+	connpool_enter(&p->cp);
+	link = connpool_idle_conn(&p->cp);
+	if (link != NULL && p->cp.qhead == NULL) {
+		conn_send(link, &pc->w); /* may finish the call before start returns */
 	} else {
 		/* Opening connections (and failing calls on a refused connect)
 		 * happens from the loop, never inside the caller's start(). */
-		queue_push(p, pc, false);
-		pool_schedule(p);
+		connpool_push(&p->cp, &pc->w, false);
+		connpool_schedule(&p->cp);
 	}
-	pool_leave(p);
+	connpool_leave(&p->cp);
 }
 
 static void pg_cancel(struct source_call *call)
 {
 	struct pg_call *pc = call->priv;
-	struct pg_pool *p;
+	struct connpool *cp;
 
 	if (pc == NULL)
 		return;
 	call->priv = NULL;
-	p = pc->pool;
-	if (p == NULL) {
+	cp = pc->w.pool;
+	if (cp == NULL) {
 		pc_free(pc);
 		return;
 	}
-	pool_enter(p);
-	queue_remove(p, pc);
+	connpool_enter(cp);
+	connpool_remove(cp, &pc->w);
 	if (pc->conn != NULL) {
 		/* mid-query: the connection's state on the wire is unknown, so
 		 * it is closed rather than returned to the pool; the server
 		 * ends the statement by statement_timeout at the latest */
 		conn_drop(pc->conn);
-		pool_schedule(p); /* a waiting call may now open a connection */
+		connpool_schedule(cp); /* a waiting call may now open a connection */
 	}
 	pc_free(pc);
-	pool_leave(p);
+	connpool_leave(cp);
 }
 
 static void pg_rt_free(struct source_rt *rt)
@@ -869,11 +762,8 @@ static void pg_rt_free(struct source_rt *rt)
 	struct pg_pool *p = rt->state;
 
 	rt->state = NULL;
-	if (p == NULL)
-		return;
-	p->dead = true;
-	if (p->depth == 0)
-		pool_free(p);
+	if (p != NULL)
+		connpool_destroy(&p->cp);
 }
 
 /* ---- configuration ---- */

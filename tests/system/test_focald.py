@@ -443,8 +443,40 @@ def test_idle_and_slow_clients_are_cut_off():
         check(data == b"", data)
         check(time.time() - t0 < 3, "idle connection kept %.1fs" % (time.time() - t0))
         s.close()
+        # slowloris: a TLS client that drips its request one byte at a time
+        # resets the idle timer with every byte; the request deadline still
+        # cuts it off
+        raw = socket.create_connection(("127.0.0.1", d.port), timeout=5)
+        tls = d.ssl_context().wrap_socket(raw, server_hostname="127.0.0.1")
+        t0 = time.time()
+        cut = False
+        for ch in b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 60:
+            try:
+                tls.send(bytes([ch]))
+            except OSError:
+                cut = True
+                break
+            time.sleep(0.1)
+            if time.time() - t0 > 4:
+                break
+        if not cut:
+            try:
+                tls.settimeout(3)
+                cut = tls.recv(100) == b""
+            except OSError:
+                cut = True
+        check(cut and time.time() - t0 < 4, "a dripping client kept its connection %.1fs"
+              % (time.time() - t0))
+        tls.close()
         status, _, _ = d.request("GET", "/healthz")
         check(status == 200, status)
+        # keep-alive: requests after the first still work within the deadline
+        conn = d.connection()
+        for _ in range(3):
+            conn.request("GET", "/healthz")
+            check(conn.getresponse().read() != b"", "keep-alive request failed")
+            time.sleep(0.3)
+        conn.close()
     finally:
         check(d.stop() == 0, "focald exit code")
 
