@@ -6,7 +6,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 pkgs=(build-essential meson ninja-build pkg-config python3 openssl sqlite3 curl
       libevent-dev libssl-dev libcurl4-openssl-dev libpq-dev libldap-dev libsqlite3-dev
-      libjansson-dev libyaml-dev)
+      libjansson-dev libyaml-dev libutf8proc-dev)
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(libcmocka-dev clang libclang-rt-14-dev postgresql-15 postgresql-contrib slapd
          ldap-utils procps)

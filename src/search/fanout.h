@@ -7,6 +7,11 @@
  * garbage only ever affects its own status line.  Hooks report each source as
  * it completes (the SSE stream) and the end of the search.
  *
+ * When an answer names a person by national number (a vehicle's owner, a
+ * firearm's holder, a resident), that number is searched too, within the same
+ * deadline (linked hops, bounded; see fanout.c); hop calls have depth 1 and
+ * say what led to them (source_call.via).
+ *
  * A search lives on one loop and is touched only from that loop's thread.
  */
 #ifndef FOCAL_FANOUT_H
@@ -45,5 +50,8 @@ size_t search_ncalls(const struct search *s);
 const struct source_call *search_call(const struct search *s, size_t i);
 size_t search_nsources_total(const struct search *s);
 double search_elapsed_ms(const struct search *s);
+/* Linked hops started, and hops not started (limit or deadline). */
+size_t search_nhops(const struct search *s);
+size_t search_hops_skipped(const struct search *s);
 
 #endif

@@ -103,6 +103,9 @@ struct source_call {
 	long deadline_ms;     /* the deadline this call runs under */
 	double ms;            /* duration when finished */
 
+	unsigned depth;       /* 0: asked for the officer's query; 1: a linked hop */
+	const char *via;      /* hops: what led here ("owner of vehicle 1ABC123") */
+
 	void *priv;           /* the connector's per-call state */
 	struct event *deadline_ev;
 	bool started, finished;

@@ -1,0 +1,2 @@
+/* classify: being written (issue "Search that understands officers"). */
+typedef int focal_placeholder_classify;

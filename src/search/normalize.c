@@ -1,0 +1,2 @@
+/* normalize: being written. */
+typedef int focal_placeholder_normalize;
