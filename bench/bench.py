@@ -319,6 +319,20 @@ def source_yaml(no, kind, ctx):
         % (ldap["uri"], ldap["binddn"], ldap["password"], no, ldap["base"])) + MAP_LDAP
 
 
+def start_focald(d, procs):
+    """d.start(), and no focald left running if it fails (it may be up but
+    not answering)."""
+    try:
+        d.start()
+    except BaseException:
+        if d.proc is not None and d.proc.poll() is None:
+            d.proc.kill()
+            d.proc.wait()
+        raise
+    if procs is not None:
+        procs.add(d.proc)
+
+
 def ldap_env():
     keys = ("FOCAL_TEST_LDAP", "FOCAL_TEST_LDAP_BINDDN", "FOCAL_TEST_LDAP_PASSWORD",
             "FOCAL_TEST_LDAP_BASE")
@@ -337,7 +351,7 @@ def ldap_usable(args, ldap, workdir):
         make_ldap(ldap, [99], 50)
         d = Focald(args.build, source_yaml(99, "ldap", {"ldap": ldap}),
                    workdir=os.path.join(workdir, "ldapcheck"))
-        d.start()
+        start_focald(d, None)
         try:
             status, doc = d.search({"q": "Jan Peeters"})
         finally:
@@ -511,8 +525,7 @@ def run(args, procs, t_begin):
     yaml = "".join(source_yaml(no, kinds[no], ctx) for no in range(60))
     d = Focald(args.build, yaml, server_extra="  threads: %d\n" % args.threads,
                workdir=os.path.join(args.workdir, "focald"))
-    d.start()
-    procs.add(d.proc)
+    start_focald(d, procs)
 
     bodies = os.path.join(args.workdir, "bodies.jsonl")
     with open(bodies, "w") as f:

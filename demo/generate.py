@@ -8,7 +8,8 @@ Writes into DIR one SQLite database per agency (each with its own schema, its
 own language and its own identifier formats, as real back ends have), a
 complete focald configuration (DIR/focal.yaml) that searches all of them, and
 DIR/planted.json: the hard cases that are always present, with the searches
-that must find them, for evaluation.
+that must find them, and DIR/evaluation.json: the labelled evaluation set
+(demo/labels.py; run it with demo/evaluate.py, see docs/evaluation.md).
 
 Everything is synthetic: names are drawn from lists of common Belgian given
 and family names and combined at random; any resemblance to a real person is
@@ -1632,6 +1633,8 @@ def main():
     P, counts = build(args.out, scale, args.seed)
     names = write_config(args.out)
     write_planted(args.out, P, counts, scale, args.seed, names)
+    import labels  # the labelled evaluation set, read back from what was just written
+    labels.write(args.out)
     if args.tls:
         make_cert(args.out)
     print("demo city written to %s in %.1f s: %s" % (

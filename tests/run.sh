@@ -96,6 +96,10 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 FOCAL_REQUIRE_SERVERS=1 python3 tests/system/test_focald.py build-asan | tee "$out/system.txt"
 read -r p f <<<"$(sed -n 's/^system: \([0-9]*\) passed, \([0-9]*\) failed.*$/\1 \2/p' "$out/system.txt")"
 passed=$((passed + ${p:-0})); failed=$((failed + ${f:-1}))
+# the labelled evaluation of the demo city: precision and recall targets
+python3 tests/system/test_evaluation.py build-asan | tee "$out/evaluation.txt"
+read -r p f <<<"$(sed -n 's/^system: \([0-9]*\) passed, \([0-9]*\) failed.*$/\1 \2/p' "$out/evaluation.txt")"
+passed=$((passed + ${p:-0})); failed=$((failed + ${f:-1}))
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
 # --- fuzz harnesses, briefly -------------------------------------------------

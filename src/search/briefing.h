@@ -1,15 +1,23 @@
 /*
  * briefing: the answer an officer reads — warnings first.
  *
- * Turns a finished search into one JSON document:
- *   query     how the text was read (interpretations)
- *   alerts    every alert record, ordered by officer-safety rank
- *             (armed/dangerous, wanted, violence against police,
- *             vulnerable/missing, other), each with its instruction
- *   records   the other canonical records, with their source
- *   sources   one status line per source asked (ok/truncated/timeout/error/
- *             unavailable, rows, ms, reason)
- *   summary   counts, and how many configured sources were not searched
+ * Turns a finished search into one JSON document (docs/briefing.md):
+ *   query             how the text was read (interpretations)
+ *   alerts            every alert record, ordered by officer-safety rank
+ *                     (armed/dangerous, wanted, violence against police,
+ *                     vulnerable/missing, other), each with its instruction
+ *                     and the entities it concerns (certainly / possibly)
+ *   entities          the persons, vehicles, firearms, addresses and reports
+ *                     resolved from every source's records (resolve.h): per
+ *                     field the values with the sources that gave them,
+ *                     conflicts marked, alerts and related entities linked
+ *   possible_matches  entities that may be one of the above but could not be
+ *                     merged (a birth date missing, ...), with the reason
+ *   records           the canonical records as each source gave them, each
+ *                     naming its entity (for tools and audit)
+ *   sources           one status line per source asked (ok/truncated/timeout/
+ *                     error/unavailable, rows, ms, reason)
+ *   summary           counts, and how many configured sources were not searched
  * The same pieces serve the SSE stream (one event per source).
  */
 #ifndef FOCAL_BRIEFING_H
@@ -29,8 +37,12 @@ enum alert_rank {
 	ALERT_OTHER,
 };
 
-/* Rank of an alert record from its category (and severity) text, in Dutch,
- * French or English. */
+/* Rank of an alert record from its category and severity text, in Dutch,
+ * French or English: words compared after normalize_key() (so "gendarmerie"
+ * is not "arme"), negations honoured ("unarmed", "niet gewapend", "pas
+ * armé"), the most severe category present wins, and generic notice words
+ * ("signalering", "recherché", "gezocht") count only when nothing more
+ * specific is said. */
 enum alert_rank briefing_alert_rank(const struct record *r);
 const char *briefing_alert_rank_name(enum alert_rank r);
 

@@ -1,24 +1,30 @@
 /*
- * query: request parsing and a first reading of free text (see query.h).
+ * query: request parsing (see query.h).
  *
- * The reading here recognises the identifier formats officers type most
- * (national register number, Belgian plate, E.164 phone, serial) and treats
- * the rest as a person's name with an optional birth date.  Text that fits
- * several kinds yields several interpretations; the briefing says which.
+ * A request body is checked member by member here; free text goes to the
+ * classifier (classify.c), which knows the formats officers type.  Explicit
+ * fields are taken as the officer gave them, with national numbers, phones
+ * and dates put in the canonical forms sources expect.  Last, every
+ * interpretation gets the text as typed and the derived parameters
+ * (normalized name keys), so that a template can use them whichever way the
+ * query was read.
  */
 #include "search/query.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "search/classify.h"
+#include "search/normalize.h"
 
 static const char *const kind_names[QUERY__COUNT] = {
 	"person", "plate", "national_number", "serial", "address", "phone",
 };
 static const char *const param_names[QP__COUNT] = {
 	"family_name", "given_name", "birth_date", "birth_year", "plate", "national_number",
-	"serial", "street", "number", "postcode", "city", "phone", "text",
+	"serial", "street", "number", "postcode", "city", "phone", "text", "family_key",
+	"given_key", "phone_national",
 };
 
 const char *query_kind_name(enum query_kind k)
@@ -51,7 +57,7 @@ int query_param_parse(const char *name, enum query_param *out)
 	return FOCAL_E_INVAL;
 }
 
-static void query_clear(struct query *q)
+void query_clear(struct query *q)
 {
 	for (int i = 0; i < QP__COUNT; i++)
 		free(q->param[i]);
@@ -72,7 +78,7 @@ void query_request_free(struct query_request *r)
 	free(r);
 }
 
-static struct query *query_add(struct query_request *r, enum query_kind k)
+struct query *query_request_add(struct query_request *r, enum query_kind k)
 {
 	struct query *n = realloc(r->interp, (r->ninterp + 1) * sizeof(*n));
 
@@ -84,185 +90,15 @@ static struct query *query_add(struct query_request *r, enum query_kind k)
 	return &n[r->ninterp++];
 }
 
-static int query_set(struct query *q, enum query_param p, const char *v, size_t len)
+int query_set(struct query *q, enum query_param p, const char *v)
 {
-	char *copy = strndup(v, len);
+	char *copy = strdup(v);
 
 	if (copy == NULL)
 		return FOCAL_E_NOMEM;
 	free(q->param[p]);
 	q->param[p] = copy;
 	return FOCAL_OK;
-}
-
-/* Keeps only alphanumerics (separators officers type vary: . - / space). */
-static size_t compact_alnum(const char *s, char *out, size_t max)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++) {
-		if (isalnum((unsigned char)*s)) {
-			if (n + 1 >= max)
-				return 0;
-			out[n++] = (char)toupper((unsigned char)*s);
-		} else if (!strchr(" .-/", *s)) {
-			return 0;
-		}
-	}
-	out[n] = '\0';
-	return n;
-}
-
-/* Belgian national register number: 9 digits and a check of 97 - (n mod 97),
- * where n is prefixed with 2 for births from 2000. */
-static bool national_number_valid(const char *d)
-{
-	unsigned long long base = 0;
-	unsigned check = (unsigned)((d[9] - '0') * 10 + (d[10] - '0'));
-
-	for (int i = 0; i < 9; i++)
-		base = base * 10 + (unsigned)(d[i] - '0');
-	if (97 - base % 97 == check)
-		return true;
-	return 97 - (2000000000ULL + base) % 97 == check;
-}
-
-static bool all_of(const char *s, size_t from, size_t to, int (*pred)(int))
-{
-	for (size_t i = from; i < to; i++)
-		if (!pred((unsigned char)s[i]))
-			return false;
-	return true;
-}
-
-/* Belgian plates: 1-ABC-123 (since 2010), ABC-123 and 123-ABC (older series). */
-static bool plate_like(const char *c, size_t n)
-{
-	if (n == 7 && isdigit((unsigned char)c[0]) && all_of(c, 1, 4, isalpha) &&
-	    all_of(c, 4, 7, isdigit))
-		return true;
-	if (n == 6 && ((all_of(c, 0, 3, isalpha) && all_of(c, 3, 6, isdigit)) ||
-		       (all_of(c, 0, 3, isdigit) && all_of(c, 3, 6, isalpha))))
-		return true;
-	return false;
-}
-
-/* dd/mm/yyyy, d-m-yy, yyyy-mm-dd, dd.mm.yyyy → yyyy-mm-dd. */
-static bool parse_date(const char *tok, char out[11])
-{
-	int a, b, c, y, m, d;
-	char s1, s2, extra;
-
-	if (sscanf(tok, "%d%c%d%c%d%c", &a, &s1, &b, &s2, &c, &extra) != 5 || s1 != s2 ||
-	    !strchr("/-.", s1))
-		return false;
-	if (a > 31) {
-		y = a, m = b, d = c;
-	} else {
-		d = a, m = b, y = c;
-		if (y < 100)
-			y += y <= 30 ? 2000 : 1900; /* two-digit years: officers mean the past */
-	}
-	if (y < 1900 || y > 2100 || m < 1 || m > 12 || d < 1 || d > 31)
-		return false;
-	snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
-	return true;
-}
-
-static int read_person(struct query_request *r, const char *text, struct focal_err *err)
-{
-	char buf[QUERY_TEXT_MAX + 1], date[11];
-	char *words[16], *save = NULL, *tok;
-	size_t nwords = 0;
-	struct query *q;
-	char given[QUERY_TEXT_MAX + 1] = "";
-	char read_as[QUERY_TEXT_MAX * 2];
-	size_t off = 0;
-
-	snprintf(buf, sizeof(buf), "%s", text);
-	q = query_add(r, QUERY_PERSON);
-	if (q == NULL)
-		return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
-	for (tok = strtok_r(buf, " \t,", &save); tok != NULL; tok = strtok_r(NULL, " \t,", &save)) {
-		if (parse_date(tok, date)) {
-			if (query_set(q, QP_BIRTH_DATE, date, 10) != 0)
-				return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
-		} else if (strlen(tok) == 4 && all_of(tok, 0, 4, isdigit)) {
-			if (query_set(q, QP_BIRTH_YEAR, tok, 4) != 0)
-				return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
-		} else if (nwords < 16) {
-			words[nwords++] = tok;
-		}
-	}
-	if (nwords == 0)
-		return focal_err_set(err, FOCAL_E_INVAL,
-				     "could not read \"%s\" as a name, plate, national number, "
-				     "serial or phone number", text);
-	/* "Given Family": the last word is the family name; the fuller reading of
-	 * name order belongs to the classifier of issue 3 */
-	for (size_t i = 0; i + 1 < nwords; i++)
-		off += (size_t)snprintf(given + off, sizeof(given) - off, "%s%s", i ? " " : "",
-					words[i]);
-	if (query_set(q, QP_FAMILY_NAME, words[nwords - 1], strlen(words[nwords - 1])) != 0 ||
-	    (off > 0 && query_set(q, QP_GIVEN_NAME, given, off) != 0))
-		return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
-	snprintf(read_as, sizeof(read_as), "person: family name \"%s\"%s%s%s%s%s",
-		 q->param[QP_FAMILY_NAME], off ? ", given name \"" : "", off ? given : "",
-		 off ? "\"" : "", q->param[QP_BIRTH_DATE] ? ", born " : "",
-		 q->param[QP_BIRTH_DATE] ? q->param[QP_BIRTH_DATE] : "");
-	q->read_as = strdup(read_as);
-	return q->read_as ? FOCAL_OK : focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
-}
-
-static int read_identifier(struct query_request *r, enum query_kind k, enum query_param p,
-			   const char *value, const char *what, struct focal_err *err)
-{
-	struct query *q = query_add(r, k);
-	char read_as[QUERY_TEXT_MAX + 64];
-
-	if (q == NULL || query_set(q, p, value, strlen(value)) != 0)
-		return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
-	snprintf(read_as, sizeof(read_as), "%s %s", what, value);
-	q->read_as = strdup(read_as);
-	return q->read_as ? FOCAL_OK : focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
-}
-
-static int query_read_text(struct query_request *r, const char *text, struct focal_err *err)
-{
-	char c[QUERY_TEXT_MAX + 1];
-	size_t n = compact_alnum(text, c, sizeof(c));
-	size_t before = r->ninterp;
-	int rc;
-
-	if (n == 11 && all_of(c, 0, 11, isdigit)) {
-		if (!national_number_valid(c))
-			return focal_err_set(err, FOCAL_E_INVAL,
-					     "\"%s\" looks like a national register number but its "
-					     "check digits %c%c do not match", text, c[9], c[10]);
-		return read_identifier(r, QUERY_NATIONAL_NUMBER, QP_NATIONAL_NUMBER, c,
-				       "national register number", err);
-	}
-	if (text[0] == '+') {
-		/* compact_alnum refuses '+', so read the digits after it */
-		char e164[20], d[QUERY_TEXT_MAX + 1];
-		size_t nd = compact_alnum(text + 1, d, sizeof(d));
-
-		if (nd >= 8 && nd <= 15 && all_of(d, 0, nd, isdigit)) {
-			snprintf(e164, sizeof(e164), "+%s", d);
-			return read_identifier(r, QUERY_PHONE, QP_PHONE, e164, "phone", err);
-		}
-	}
-	if (n > 0 && plate_like(c, n) &&
-	    (rc = read_identifier(r, QUERY_PLATE, QP_PLATE, c, "number plate", err)) != 0)
-		return rc;
-	/* letters and digits together, no spaces: a serial number too */
-	if (n >= 4 && n <= 24 && !strchr(text, ' ') && !all_of(c, 0, n, isalpha) &&
-	    !all_of(c, 0, n, isdigit) &&
-	    (rc = read_identifier(r, QUERY_SERIAL, QP_SERIAL, c, "serial number", err)) != 0)
-		return rc;
-	if (r->ninterp > before)
-		return FOCAL_OK;
-	return read_person(r, text, err);
 }
 
 /* v is a string of 1 to max bytes without control characters (an embedded
@@ -314,6 +150,51 @@ static enum query_kind fields_kind(const struct query *q)
 	return QUERY_ADDRESS;
 }
 
+/* Sets an explicit field, national numbers, phones and dates in their
+ * canonical forms. */
+static int canonical_field(struct query *q, enum query_param p, const char *v,
+			   struct focal_err *err)
+{
+	char buf[32], national[17];
+	int rc = FOCAL_OK;
+
+	/* plate and serial stay as given: foreign plates and serials have forms
+	 * of their own, and an explicit field is what the client means */
+	switch (p) {
+	case QP_NATIONAL_NUMBER:
+		rc = classify_national_number(v, buf, err);
+		break;
+	case QP_BIRTH_DATE:
+		rc = classify_date(v, buf, err);
+		break;
+	case QP_PHONE:
+		if ((rc = classify_phone(v, buf, national, err)) == 0 && national[0] != '\0' &&
+		    query_set(q, QP_PHONE_NATIONAL, national) != 0)
+			return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
+		break;
+	default:
+		return query_set(q, p, v) == 0 ? FOCAL_OK
+					       : focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
+	}
+	if (rc != 0) {
+		char msg[sizeof(err->msg)];
+
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		return focal_err_set(err, rc, "field \"%s\": %s", query_param_name(p), msg);
+	}
+	return query_set(q, p, buf) == 0 ? FOCAL_OK
+					 : focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
+}
+
+static int read_kind(const json_t *kind, enum query_kind *k, struct focal_err *err)
+{
+	if (!json_is_string(kind) || query_kind_parse(json_string_value(kind), k) != 0)
+		return focal_err_set(err, FOCAL_E_INVAL,
+				     "\"kind\" must be one of person, plate, national_number, "
+				     "serial, address, phone");
+	return FOCAL_OK;
+}
+
 static int read_fields(struct query_request *r, const json_t *fields, const json_t *kind,
 		       struct focal_err *err)
 {
@@ -322,32 +203,93 @@ static int read_fields(struct query_request *r, const json_t *fields, const json
 	json_t *v;
 	enum query_param p;
 	enum query_kind k;
+	int rc;
 
 	if (!json_is_object(fields) || json_object_size(fields) == 0)
 		return focal_err_set(err, FOCAL_E_INVAL, "\"fields\" must be a non-empty object");
-	q = query_add(r, QUERY_PERSON);
+	q = query_request_add(r, QUERY_PERSON);
 	if (q == NULL)
 		return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
 	json_object_foreach((json_t *)fields, key, v) {
-		if (query_param_parse(key, &p) != FOCAL_OK || p == QP_TEXT)
+		/* the text and the derived parameters are Focal's, not the client's */
+		if (query_param_parse(key, &p) != FOCAL_OK || p >= QP_TEXT)
 			return focal_err_set(err, FOCAL_E_INVAL, "unknown field \"%s\"", key);
 		if (!text_ok(v, QUERY_FIELD_MAX))
 			return focal_err_set(err, FOCAL_E_INVAL,
 					     "field \"%s\" must be text of 1 to %d characters", key,
 					     QUERY_FIELD_MAX);
-		if (query_set(q, p, json_string_value(v), strlen(json_string_value(v))) != 0)
-			return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
+		if ((rc = canonical_field(q, p, json_string_value(v), err)) != 0)
+			return rc;
 	}
 	q->kind = fields_kind(q);
 	if (kind != NULL) {
-		if (!json_is_string(kind) || query_kind_parse(json_string_value(kind), &k) != 0)
-			return focal_err_set(err, FOCAL_E_INVAL,
-					     "\"kind\" must be one of person, plate, "
-					     "national_number, serial, address, phone");
+		if ((rc = read_kind(kind, &k, err)) != 0)
+			return rc;
 		q->kind = k;
 	}
 	q->read_as = strdup("explicit fields");
 	return q->read_as ? FOCAL_OK : focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
+}
+
+/* Free text with an explicit "kind": only the readings of that kind. */
+static int keep_kind(struct query_request *r, const json_t *kind, struct focal_err *err)
+{
+	enum query_kind k;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = read_kind(kind, &k, err)) != 0)
+		return rc;
+	for (size_t i = 0; i < r->ninterp; i++) {
+		if (r->interp[i].kind == k)
+			r->interp[n++] = r->interp[i];
+		else
+			query_clear(&r->interp[i]);
+	}
+	r->ninterp = n;
+	if (n == 0)
+		return focal_err_set(err, FOCAL_E_INVAL, "\"%s\" cannot be read as a %s query",
+				     r->text, query_kind_name(k));
+	return FOCAL_OK;
+}
+
+/* normalize_key() of a name into a new buffer large enough for any
+ * expansion (NFKC and case folding can lengthen text). */
+static int set_key(struct query *q, enum query_param from, enum query_param to)
+{
+	size_t max;
+	char *key;
+	int n;
+
+	if (q->param[from] == NULL)
+		return FOCAL_OK;
+	max = strlen(q->param[from]) * 18 + 16;
+	key = malloc(max);
+	if (key == NULL)
+		return FOCAL_E_NOMEM;
+	n = normalize_key(q->param[from], key, max);
+	if (n > 0) {
+		free(q->param[to]);
+		q->param[to] = key;
+		return FOCAL_OK;
+	}
+	free(key);
+	return n == FOCAL_E_NOMEM ? FOCAL_E_NOMEM : FOCAL_OK;
+}
+
+/* What every interpretation carries whichever way it was read. */
+static int complete(struct query_request *r, struct focal_err *err)
+{
+	for (size_t i = 0; i < r->ninterp; i++) {
+		struct query *q = &r->interp[i];
+
+		if ((r->text != NULL && q->param[QP_TEXT] == NULL &&
+		     query_set(q, QP_TEXT, r->text) != 0) ||
+		    set_key(q, QP_FAMILY_NAME, QP_FAMILY_KEY) != 0 ||
+		    set_key(q, QP_GIVEN_NAME, QP_GIVEN_KEY) != 0)
+			return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
+	}
+	return FOCAL_OK;
 }
 
 int query_request_from_json(const json_t *body, struct query_request **out,
@@ -357,7 +299,7 @@ int query_request_from_json(const json_t *body, struct query_request **out,
 					       NULL };
 	struct query_request *r = NULL;
 	const char *key;
-	json_t *v, *fields;
+	json_t *v, *fields, *kind;
 	int rc;
 
 	*out = NULL;
@@ -385,16 +327,15 @@ int query_request_from_json(const json_t *body, struct query_request **out,
 		rc = focal_err_set(err, FOCAL_E_INVAL, "nothing to search: give \"q\" or \"fields\"");
 		goto fail;
 	}
-	if (fields != NULL && (rc = read_fields(r, fields, json_object_get(body, "kind"), err)) != 0)
+	kind = json_object_get(body, "kind");
+	if (fields != NULL && (rc = read_fields(r, fields, kind, err)) != 0)
 		goto fail;
-	if (fields == NULL && r->text != NULL && (rc = query_read_text(r, r->text, err)) != 0)
+	/* with explicit fields the text is only carried along (QP_TEXT) */
+	if (fields == NULL && ((rc = classify_text(r, r->text, err)) != 0 ||
+			       (kind != NULL && (rc = keep_kind(r, kind, err)) != 0)))
 		goto fail;
-	for (size_t i = 0; r->text != NULL && i < r->ninterp; i++)
-		if (r->interp[i].param[QP_TEXT] == NULL &&
-		    query_set(&r->interp[i], QP_TEXT, r->text, strlen(r->text)) != 0) {
-			rc = focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
-			goto fail;
-		}
+	if ((rc = complete(r, err)) != 0)
+		goto fail;
 	*out = r;
 	return FOCAL_OK;
 fail:

@@ -41,6 +41,10 @@ enum query_param {
 	QP_CITY,
 	QP_PHONE,       /* E.164 */
 	QP_TEXT,        /* the free text as typed */
+	/* Derived, never given by a client: */
+	QP_FAMILY_KEY,  /* normalize_key(family_name): "emilie dubois lambert" style */
+	QP_GIVEN_KEY,   /* normalize_key(given_name) */
+	QP_PHONE_NATIONAL, /* Belgian national form of a +32 phone: "0470123456" */
 	QP__COUNT
 };
 
@@ -69,11 +73,22 @@ struct query_request {
 #define QUERY_TEXT_MAX 256
 #define QUERY_FIELD_MAX 128
 
+/* Appends an empty interpretation of kind k (NULL when out of memory). */
+struct query *query_request_add(struct query_request *r, enum query_kind k);
+/* Sets parameter p to a copy of v (replacing any value). */
+int query_set(struct query *q, enum query_param p, const char *v);
+/* Frees what q owns and zeroes it. */
+void query_clear(struct query *q);
+
 /* Parses a JSON request body:
  *   {"q": "free text", "fields": {"family_name": "...", ...},
  *    "kind": "person", "purpose": "...", "case_ref": "..."}
  * Unknown members, wrong types, over-long values and an empty query are
- * errors (FOCAL_E_INVAL) whose message names the member.  *out is owned by the
+ * errors (FOCAL_E_INVAL) whose message names the member.  Free text is read by
+ * classify_text (classify.h); explicit fields are taken as given, except that
+ * national_number, phone and birth_date are put in their canonical forms (and
+ * a bad one is an error naming the field).  Every
+ * interpretation then gets QP_TEXT and the derived keys.  *out is owned by the
  * caller (query_request_free). */
 int query_request_from_json(const json_t *body, struct query_request **out,
 			    struct focal_err *err);

@@ -70,7 +70,8 @@ static void test_identifiers(void **state)
 		{ "09.01.01-001.97", QUERY_NATIONAL_NUMBER, QP_NATIONAL_NUMBER, "09010100197", 1 },
 		{ "1-ABC-123", QUERY_PLATE, QP_PLATE, "1ABC123", 2 },
 		{ "1abc123", QUERY_PLATE, QP_PLATE, "1ABC123", 2 },
-		{ "1 abc 123", QUERY_PLATE, QP_PLATE, "1ABC123", 1 },
+		/* any separators: a plate, and a serial number as well */
+		{ "1 abc 123", QUERY_PLATE, QP_PLATE, "1ABC123", 2 },
 		{ "ABC-123", QUERY_PLATE, QP_PLATE, "ABC123", 2 },
 		{ "123-abc", QUERY_PLATE, QP_PLATE, "123ABC", 2 },
 		{ "+32 470 12 34 56", QUERY_PHONE, QP_PHONE, "+32470123456", 1 },
@@ -147,8 +148,7 @@ static void test_person(void **state)
 		{ "Dubois 12.03.1981", "Dubois", NULL, "1981-03-12", NULL },
 		{ "Jan Peeters 1981", "Peeters", "Jan", NULL, "1981" },
 		{ "Peeters", "Peeters", NULL, NULL, NULL },
-		/* not a date: month 13 stays a word */
-		{ "Peeters 12/13/1981", "12/13/1981", "Peeters", NULL, NULL },
+		/* (month 13 is an error now: see test_errors) */
 	};
 	struct query_request *r;
 	struct focal_err err;
@@ -212,6 +212,20 @@ static void test_explicit_fields(void **state)
 		assert_string_equal(r->interp[0].read_as, "explicit fields");
 		query_request_free(r);
 	}
+	/* identifiers and dates in fields take their canonical forms */
+	assert_int_equal(req("{\"fields\": {\"national_number\": \"85.07.30-033.28\", "
+			     "\"plate\": \"1-abc-123\", \"phone\": \"0470 12 34 56\", "
+			     "\"birth_date\": \"30/07/1985\", \"family_name\": \"Dubois-Lambert\", "
+			     "\"given_name\": \"\u00c9milie\"}}", &r, &err), 0);
+	assert_string_equal(r->interp[0].param[QP_NATIONAL_NUMBER], "85073003328");
+	assert_string_equal(r->interp[0].param[QP_PLATE], "1-abc-123"); /* as given */
+	assert_string_equal(r->interp[0].param[QP_PHONE], "+32470123456");
+	assert_string_equal(r->interp[0].param[QP_PHONE_NATIONAL], "0470123456");
+	assert_string_equal(r->interp[0].param[QP_BIRTH_DATE], "1985-07-30");
+	assert_string_equal(r->interp[0].param[QP_FAMILY_NAME], "Dubois-Lambert");
+	assert_string_equal(r->interp[0].param[QP_FAMILY_KEY], "dubois lambert");
+	assert_string_equal(r->interp[0].param[QP_GIVEN_KEY], "emilie");
+	query_request_free(r);
 	assert_int_equal(req("{\"fields\": {\"serial\": \"AB123\"}, \"purpose\": \"control\", "
 			     "\"case_ref\": \"PV 1\"}", &r, &err), 0);
 	assert_string_equal(r->purpose, "control");
@@ -245,6 +259,20 @@ static void test_errors(void **state)
 		{ "{\"fields\": {\"family_name\": \"a\\u0001\"}}", "field \"family_name\" must be text" },
 		{ "{\"fields\": {\"family_name\": \"X\"}, \"kind\": \"vehicle\"}", "\"kind\" must be one of" },
 		{ "{\"q\": \"1984\"}", "could not read \"1984\"" },
+		{ "{\"q\": \"Peeters 12/13/1981\"}", "there is no month 13" },
+		{ "{\"q\": \"Jan Peeters\", \"kind\": \"vehicle\"}", "\"kind\" must be one of" },
+		{ "{\"q\": \"Jan Peeters\", \"kind\": \"plate\"}",
+		  "\"Jan Peeters\" cannot be read as a plate query" },
+		/* explicit fields: identifiers and dates are checked */
+		{ "{\"fields\": {\"national_number\": \"81.03.12-123.76\"}}",
+		  "field \"national_number\": \"81.03.12-123.76\" looks like a national register "
+		  "number but its check digits 76" },
+		{ "{\"fields\": {\"birth_date\": \"31/02/1981\"}, \"kind\": \"person\"}",
+		  "field \"birth_date\": \"31/02/1981\" is not a date" },
+		{ "{\"fields\": {\"phone\": \"12345\"}}", "field \"phone\": \"12345\" is not a phone" },
+		/* derived parameters are Focal's */
+		{ "{\"fields\": {\"family_key\": \"x\"}}", "unknown field \"family_key\"" },
+		{ "{\"fields\": {\"phone_national\": \"0470\"}}", "unknown field \"phone_national\"" },
 	};
 	struct query_request *r;
 	struct focal_err err;
@@ -309,9 +337,33 @@ static void test_request_json(void **state)
 	params = json_object_get(interp, "params");
 	assert_string_equal(json_string_value(json_object_get(params, "birth_date")), "1981-03-12");
 	assert_string_equal(json_string_value(json_object_get(params, "family_name")), "Peeters");
+	assert_string_equal(json_string_value(json_object_get(params, "family_key")), "peeters");
+	assert_non_null(strstr(json_string_value(json_object_get(interp, "read_as")), "Jan"));
 	/* the raw text is not repeated as a parameter */
 	assert_null(json_object_get(params, "text"));
 	json_decref(j);
+	query_request_free(r);
+
+	/* both orders: two interpretations in the answer */
+	assert_int_equal(query_request_from_text("Qwerty Zyxw", &r, &err), 0);
+	j = query_request_json(r);
+	assert_int_equal(json_array_size(json_object_get(j, "interpretations")), 2);
+	json_decref(j);
+	query_request_free(r);
+}
+
+/* Free text with a kind keeps only the readings of that kind. */
+static void test_text_with_kind(void **state)
+{
+	struct query_request *r;
+	struct focal_err err;
+
+	(void)state;
+	assert_int_equal(req("{\"q\": \"1-ABC-123\", \"kind\": \"serial\"}", &r, &err), 0);
+	assert_int_equal(r->ninterp, 1);
+	assert_int_equal(r->interp[0].kind, QUERY_SERIAL);
+	assert_string_equal(r->interp[0].param[QP_SERIAL], "1ABC123");
+	assert_string_equal(r->interp[0].param[QP_TEXT], "1-ABC-123");
 	query_request_free(r);
 }
 
@@ -327,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_length_limits),
 		cmocka_unit_test(test_request_json),
+		cmocka_unit_test(test_text_with_kind),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
