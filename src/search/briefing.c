@@ -261,6 +261,13 @@ json_t *briefing_source_json(const struct source_call *call, bool with_records)
 		return NULL;
 	if (call->reason[0] != '\0')
 		json_object_set_new(o, "reason", json_string(call->reason));
+	/* which reading of the query this call answered, and for a linked hop
+	 * what led to it: the officer sees why a source was asked */
+	if (call->query->read_as != NULL)
+		json_object_set_new(o, "read_as", json_string(call->query->read_as));
+	if (call->depth > 0)
+		json_object_set_new(o, "hop", json_pack("{s:I, s:s}", "depth", (json_int_t)call->depth,
+							"via", call->via ? call->via : ""));
 	if (with_records) {
 		json_t *recs = json_array();
 
@@ -592,6 +599,10 @@ json_t *briefing_json(const struct search *s)
 				      (json_int_t)ncandidates,
 				      "possible_matches_not_shown",
 				      (json_int_t)(bd.res != NULL ? bd.res->possible_dropped : 0)));
+	json_object_set_new(json_object_get(b, "summary"), "hops",
+			    json_integer((json_int_t)search_nhops(s)));
+	json_object_set_new(json_object_get(b, "summary"), "hops_not_started",
+			    json_integer((json_int_t)search_hops_skipped(s)));
 	json_object_set_new(b, "elapsed_ms", json_real(search_elapsed_ms(s)));
 	build_fini(&bd);
 	return b;

@@ -37,6 +37,7 @@ struct search {
 	struct source_call **calls; /* owned, each owned */
 	size_t ncalls, cap, pending;
 	struct query hops[SEARCH_HOP_MAX]; /* hop queries (national_number) */
+	char *hop_via[SEARCH_HOP_MAX];      /* what led to each hop, owned */
 	size_t nhops, hops_skipped;
 	long deadline_ms;
 	uint64_t start_ns;
@@ -201,14 +202,18 @@ static void search_hop_one(struct search *s, const char *nn, const char *via)
 	q->kind = QUERY_NATIONAL_NUMBER;
 	q->param[QP_NATIONAL_NUMBER] = strdup(nn);
 	q->read_as = malloc(strlen(via) + 40);
-	if (q->param[QP_NATIONAL_NUMBER] == NULL || q->read_as == NULL) {
+	s->hop_via[s->nhops] = strdup(via);
+	if (q->param[QP_NATIONAL_NUMBER] == NULL || q->read_as == NULL ||
+	    s->hop_via[s->nhops] == NULL) {
 		free(q->param[QP_NATIONAL_NUMBER]);
 		free(q->read_as);
+		free(s->hop_via[s->nhops]);
+		s->hop_via[s->nhops] = NULL;
 		return;
 	}
 	snprintf(q->read_as, strlen(via) + 40, "national number %s (%s)", nn, via);
+	first = search_plan(s, q, 1, s->hop_via[s->nhops]);
 	s->nhops++;
-	first = search_plan(s, q, 1, q->read_as);
 	search_start_calls(s, first, left);
 }
 
@@ -295,6 +300,7 @@ void search_free(struct search *s)
 	for (size_t i = 0; i < s->nhops; i++) {
 		free(s->hops[i].param[QP_NATIONAL_NUMBER]);
 		free(s->hops[i].read_as);
+		free(s->hop_via[i]);
 	}
 	if (s->finish_ev != NULL)
 		event_free(s->finish_ev);

@@ -67,6 +67,7 @@ SQLITE_SOURCE = """
         SELECT * FROM personen WHERE lower(achternaam) = lower(:family_name)
         AND (:given_name IS NULL OR lower(voornaam) = lower(:given_name))
       plate: SELECT * FROM voertuigen WHERE upper(replace(nummerplaat, '-', '')) = :plate
+      national_number: SELECT * FROM personen WHERE rijksregisternummer = :national_number
     map:
       person: {national_number: rijksregisternummer, family_name: achternaam,
                given_name: voornaam, birth_date: geboortedatum}
@@ -572,6 +573,33 @@ def test_sigterm_drains_searches_in_flight():
     check(time.time() - t0 < 5, "shutdown took %.1fs" % (time.time() - t0))
 
 
+def test_plate_search_hops_to_the_owners_warnings():
+    # the vehicle source knows only the owner's number; the warning lives in
+    # the person source, which answers by national number: a linked hop
+    d = Focald(BUILD, SQLITE_SOURCE % {"path": make_sqlite(tempfile.mkdtemp())})
+    d.start()
+    try:
+        status, doc = d.search({"q": "1-ABC-123"})
+        check(status == 200, status)
+        check(doc["alerts"] and
+              doc["alerts"][0]["fields"].get("subject_national_number") == "85073003328",
+              "owner's warning missing: %s" % doc["alerts"])
+        hops = [x for x in doc["sources"] if x.get("hop")]
+        check(hops and hops[0]["hop"]["via"] == "owner of vehicle 1-ABC-123" and
+              hops[0]["query_kind"] == "national_number" and hops[0]["status"] == "ok",
+              "hop status line: %s" % doc["sources"])
+        check(doc["summary"]["hops"] == 1, doc["summary"])
+        # the owner is one entity, related to the vehicle
+        people = [e for e in doc["entities"] if e["type"] == "person"]
+        check(len(people) == 1 and any(r["relation"] == "owns" for r in people[0]["related"]),
+              "owner entity: %s" % people)
+        # a search by the owner's number itself does not hop again
+        status, doc = d.search({"q": "85.07.30-033.28"})
+        check(doc["summary"]["hops"] == 0, doc["summary"])
+    finally:
+        check(d.stop() == 0, "focald exit code")
+
+
 def test_metrics_and_healthz():
     d = Focald(BUILD, SQLITE_SOURCE % {"path": make_sqlite(tempfile.mkdtemp())})
     d.start()
@@ -627,6 +655,7 @@ TESTS = [
     test_connection_cap,
     test_reload_on_sighup_keeps_searches_and_rejects_bad_files,
     test_sigterm_drains_searches_in_flight,
+    test_plate_search_hops_to_the_owners_warnings,
     test_metrics_and_healthz,
     test_cli_prints_warnings_first_and_json,
 ]
