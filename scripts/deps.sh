@@ -6,10 +6,11 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 pkgs=(build-essential meson ninja-build pkg-config python3 openssl sqlite3 curl
       libevent-dev libssl-dev libcurl4-openssl-dev libpq-dev libldap-dev libsqlite3-dev
-      libjansson-dev libyaml-dev libutf8proc-dev)
+      libjansson-dev libyaml-dev libutf8proc-dev libsodium-dev liboath-dev libcjose-dev
+      libqrencode-dev)
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(libcmocka-dev clang libclang-rt-14-dev postgresql-15 postgresql-contrib slapd
-         ldap-utils procps)
+         ldap-utils procps oathtool apache2 libapache2-mod-auth-openidc chromium)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/commands.h"
 #include "cli/render.h"
 
 #define FOCAL_CLI_MAX_RESPONSE (64u * 1024u * 1024u)
@@ -144,6 +145,16 @@ out:
 	return rc;
 }
 
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} focal_commands[] = {
+	{ "search", cmd_search },
+	{ "user", cmd_user },
+	{ "policy", cmd_policy },
+	{ "audit", cmd_audit },
+};
+
 int main(int argc, char **argv)
 {
 	int rc;
@@ -152,13 +163,15 @@ int main(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
-	if (strcmp(argv[1], "search") != 0) {
-		fprintf(stderr, "focal: unknown command \"%s\"\n", argv[1]);
-		usage(stderr);
-		return 2;
+	for (size_t i = 0; i < sizeof(focal_commands) / sizeof(focal_commands[0]); i++) {
+		if (strcmp(argv[1], focal_commands[i].name) != 0)
+			continue;
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		rc = focal_commands[i].run(argc - 1, argv + 1);
+		curl_global_cleanup();
+		return rc;
 	}
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	rc = cmd_search(argc - 1, argv + 1);
-	curl_global_cleanup();
-	return rc;
+	fprintf(stderr, "focal: unknown command \"%s\"\n", argv[1]);
+	usage(stderr);
+	return 2;
 }

@@ -9,7 +9,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
+#include "auth/auth.h"
+#include "auth/oidc.h"
 #include "core/metrics.h"
+#include "http/web.h"
+#include "policy/policy.h"
+#include "store/store.h"
 #include "sources/breaker.h"
 #include "sources/source.h"
 
@@ -252,13 +258,44 @@ static void config_free(struct config *c)
 	free(c->server.tls_cert);
 	free(c->server.tls_key);
 	free(c->server.tls_client_ca);
+	store_config_free(c->store);
+	auth_config_free(c->auth);
+	oidc_config_free(c->oidc);
+	policy_config_free(c->policy);
+	audit_config_free(c->audit);
+	web_config_free(c->web);
 	free(c->path);
 	free(c);
 }
 
+/* The node of an optional section, or NULL when the file has none. */
+static const struct cfg_node *config_optional(const struct cfg_node *root, const char *name,
+					      struct cfg_node *n)
+{
+	return cfg_map_get(root, name, n) ? n : NULL;
+}
+
+/* Sections owned by other modules; each parser applies its own defaults
+ * when its section is absent. */
+static int config_modules(const struct cfg_node *root, struct config *c, struct focal_err *err)
+{
+	struct cfg_node n;
+	int rc;
+
+	if ((rc = store_config_parse(config_optional(root, "store", &n), &c->store, err)) != 0 ||
+	    (rc = auth_config_parse(config_optional(root, "auth", &n), &c->auth, err)) != 0 ||
+	    (rc = oidc_config_parse(config_optional(root, "oidc", &n), &c->oidc, err)) != 0 ||
+	    (rc = policy_config_parse(config_optional(root, "policy", &n), &c->policy, err)) != 0 ||
+	    (rc = audit_config_parse(config_optional(root, "audit", &n), &c->audit, err)) != 0 ||
+	    (rc = web_config_parse(config_optional(root, "web", &n), &c->web, err)) != 0)
+		return rc;
+	return FOCAL_OK;
+}
+
 static int config_build(struct cfg_doc *doc, struct config **out, struct focal_err *err)
 {
-	static const char *const keys[] = { "server", "defaults", "sources", NULL };
+	static const char *const keys[] = { "server", "defaults", "sources", "store", "auth",
+					    "oidc", "policy", "audit", "web", NULL };
 	struct config *c;
 	struct cfg_node root, n;
 	int rc;
@@ -289,7 +326,7 @@ static int config_build(struct cfg_doc *doc, struct config **out, struct focal_e
 		rc = cfg_error(&root, err, "missing required section 'sources'");
 		goto fail;
 	}
-	if ((rc = config_sources(&n, c, err)) != 0)
+	if ((rc = config_sources(&n, c, err)) != 0 || (rc = config_modules(&root, c, err)) != 0)
 		goto fail;
 	for (size_t i = 0; i < c->nsources; i++) {
 		c->sources[i].breaker = breaker_get(c->sources[i].name);

@@ -5,6 +5,8 @@
  *   sources:  every back-end source: kind, connection, query templates per
  *             query kind, mapping to canonical records, classification,
  *             owner agency, deadline, limits
+ *   store, auth, oidc, policy, audit, web: optional sections, each parsed by
+ *             the module that owns it (store_config_parse(), ...)
  *
  * A loaded struct config is immutable and reference-counted: every search
  * holds the configuration it started with, so a reload (SIGHUP) applies to new
@@ -27,6 +29,12 @@
 struct connector;
 struct breaker;
 struct source_metrics;
+struct store_config;
+struct auth_config;
+struct oidc_config;
+struct policy_config;
+struct audit_config;
+struct web_config;
 
 enum classification {
 	CLASS_NOT_SENSITIVE = 0,
@@ -89,6 +97,14 @@ struct config {
 	struct source_defaults defaults;
 	struct source_def *sources;
 	size_t nsources;
+	/* Sections owned by other modules (NULL when absent and the module needs
+	 * nothing); freed with the configuration. */
+	struct store_config *store;
+	struct auth_config *auth;
+	struct oidc_config *oidc;
+	struct policy_config *policy;
+	struct audit_config *audit;
+	struct web_config *web;
 };
 
 /* Loads and validates path.  *out has one reference. */

@@ -15,8 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/audit.h"
+#include "auth/auth.h"
+#include "auth/oidc.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "http/reply.h"
+#include "http/web.h"
+#include "policy/policy.h"
 #include "search/briefing.h"
 #include "search/fanout.h"
 
@@ -28,62 +34,22 @@ struct api_search {
 	bool stream;
 };
 
-/* HSTS max-age, from the configuration at start (it cannot change on reload). */
-static long api_hsts_max_age = 31536000;
-
-static void api_headers(struct evhttp_request *req, const char *type)
+static void api_healthz(struct evhttp_request *req, struct server_loop *sl)
 {
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	char hsts[64];
 
-	snprintf(hsts, sizeof(hsts), "max-age=%ld; includeSubDomains", api_hsts_max_age);
-	evhttp_add_header(h, "Content-Type", type);
-	evhttp_add_header(h, "Strict-Transport-Security", hsts);
-	evhttp_add_header(h, "Cache-Control", "no-store");
-	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	evhttp_add_header(h, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
-	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
-}
-
-static void api_send_json(struct evhttp_request *req, int status, const char *reason, json_t *body)
-{
-	struct evbuffer *buf = evbuffer_new();
-	char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(6));
-
-	json_decref(body);
-	api_headers(req, "application/json");
-	if (buf != NULL && text != NULL)
-		evbuffer_add(buf, text, strlen(text));
-	evhttp_send_reply(req, status, reason, buf);
-	free(text);
-	if (buf != NULL)
-		evbuffer_free(buf);
-}
-
-static void api_error(struct evhttp_request *req, int status, const char *reason, int code,
-		      const char *msg)
-{
-	api_send_json(req, status, reason,
-		      json_pack("{s:{s:s, s:s}}", "error", "code", focal_rc_name(code), "message", msg));
-}
-
-static void api_healthz(struct evhttp_request *req, void *arg)
-{
-	struct server_loop *sl = arg;
-
-	api_send_json(req, 200, "OK",
+	reply_json(req, 200, "OK",
 		      json_pack("{s:s, s:I, s:b}", "status", "ok", "sources",
 				(json_int_t)(sl->loop.sources ? sl->loop.sources->cfg->nsources : 0),
 				"draining", sl->draining));
 }
 
-static void api_metrics(struct evhttp_request *req, void *arg)
+static void api_metrics(struct evhttp_request *req, struct server_loop *sl)
 {
 	struct evbuffer *buf = evbuffer_new();
 	char *text = metrics_render();
 
-	(void)arg;
-	api_headers(req, "text/plain; version=0.0.4");
+	(void)sl;
+	reply_headers(req, "text/plain; version=0.0.4");
 	if (buf != NULL && text != NULL)
 		evbuffer_add(buf, text, strlen(text));
 	evhttp_send_reply(req, text ? 200 : 500, text ? "OK" : "Internal Server Error", buf);
@@ -154,7 +120,7 @@ static void api_on_done(struct search *s, void *arg)
 		api_sse(as->req, "briefing", b);
 		evhttp_send_reply_end(as->req);
 	} else {
-		api_send_json(as->req, 200, "OK", b);
+		reply_json(as->req, 200, "OK", b);
 	}
 	api_search_release(as);
 }
@@ -183,30 +149,8 @@ static bool api_wants_stream(struct evhttp_request *req)
 	return accept != NULL && strstr(accept, "text/event-stream") != NULL;
 }
 
-static int api_read_body(struct evhttp_request *req, json_t **out, struct focal_err *err)
+static void api_search(struct evhttp_request *req, struct server_loop *sl)
 {
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	size_t len = evbuffer_get_length(in);
-	const char *type = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
-	json_error_t jerr;
-	unsigned char *data;
-
-	*out = NULL;
-	if (type == NULL || strncmp(type, "application/json", 16) != 0)
-		return focal_err_set(err, FOCAL_E_INVAL, "Content-Type must be application/json");
-	data = evbuffer_pullup(in, (ev_ssize_t)len);
-	if (len == 0 || data == NULL)
-		return focal_err_set(err, FOCAL_E_INVAL, "empty request body");
-	*out = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (*out == NULL)
-		return focal_err_set(err, FOCAL_E_INVAL, "invalid JSON at line %d column %d: %s",
-				     jerr.line, jerr.column, jerr.text);
-	return FOCAL_OK;
-}
-
-static void api_search(struct evhttp_request *req, void *arg)
-{
-	struct server_loop *sl = arg;
 	const struct search_hooks hooks = { api_on_source, api_on_done, NULL };
 	struct search_hooks h = hooks;
 	struct query_request *qr = NULL;
@@ -216,31 +160,31 @@ static void api_search(struct evhttp_request *req, void *arg)
 	int rc;
 
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
-		api_error(req, 405, "Method Not Allowed", FOCAL_E_INVAL, "use POST");
+		reply_error(req, 405, "Method Not Allowed", FOCAL_E_INVAL, "use POST");
 		return;
 	}
 	if (!sl->srv->dev_no_auth) {
 		metrics_inc(METRIC_SEARCHES_REJECTED);
-		api_error(req, 401, "Unauthorized", FOCAL_E_DENIED,
+		reply_error(req, 401, "Unauthorized", FOCAL_E_DENIED,
 			  "authentication required: log in first");
 		return;
 	}
 	if (sl->draining) {
-		api_error(req, 503, "Service Unavailable", FOCAL_E_UNAVAIL, "focald is shutting down");
+		reply_error(req, 503, "Service Unavailable", FOCAL_E_UNAVAIL, "focald is shutting down");
 		return;
 	}
-	if ((rc = api_read_body(req, &body, &err)) != 0 ||
+	if ((rc = reply_read_json(req, &body, &err)) != 0 ||
 	    (rc = query_request_from_json(body, &qr, &err)) != 0) {
 		json_decref(body);
 		metrics_inc(METRIC_SEARCHES_REJECTED);
-		api_error(req, 400, "Bad Request", rc, err.msg);
+		reply_error(req, 400, "Bad Request", rc, err.msg);
 		return;
 	}
 	json_decref(body);
 	as = calloc(1, sizeof(*as));
 	if (as == NULL) {
 		query_request_free(qr);
-		api_error(req, 503, "Service Unavailable", FOCAL_E_NOMEM, "out of memory");
+		reply_error(req, 503, "Service Unavailable", FOCAL_E_NOMEM, "out of memory");
 		return;
 	}
 	as->req = req;
@@ -250,7 +194,7 @@ static void api_search(struct evhttp_request *req, void *arg)
 	h.arg = as;
 	server_loop_search_begin(sl);
 	if (as->stream) {
-		api_headers(req, "text/event-stream");
+		reply_headers(req, "text/event-stream");
 		evhttp_send_reply_start(req, 200, "OK");
 	}
 	rc = search_start(&sl->loop, qr, sl->srv->cfg->server.search_deadline_ms, &h, &as->search,
@@ -260,7 +204,7 @@ static void api_search(struct evhttp_request *req, void *arg)
 			api_sse(req, "error", json_pack("{s:s}", "message", err.msg));
 			evhttp_send_reply_end(req);
 		} else {
-			api_error(req, 503, "Service Unavailable", rc, err.msg);
+			reply_error(req, 503, "Service Unavailable", rc, err.msg);
 		}
 		as->evcon = NULL;
 		api_search_release(as);
@@ -269,32 +213,49 @@ static void api_search(struct evhttp_request *req, void *arg)
 	evhttp_connection_set_closecb(as->evcon, api_on_close, as);
 }
 
-static void api_not_found(struct evhttp_request *req, void *arg)
+static const struct api_route api_core_routes[] = {
+	{ "/healthz", false, api_healthz },
+	{ "/metrics", false, api_metrics },
+	{ "/v1/search", false, api_search },
+	{ NULL, false, NULL },
+};
+
+/* Every module's endpoints; the first match wins. */
+static const struct api_route *const api_tables[] = {
+	api_core_routes, auth_api_routes, oidc_api_routes, policy_api_routes, audit_api_routes,
+	web_routes,
+};
+
+static bool api_route_matches(const struct api_route *r, const char *path)
 {
-	(void)arg;
-	api_error(req, 404, "Not Found", FOCAL_E_INVAL, "no such endpoint");
+	size_t n = strlen(r->path);
+
+	if (!r->prefix)
+		return strcmp(path, r->path) == 0;
+	return strncmp(path, r->path, n) == 0 && (path[n] == '\0' || path[n] == '/' ||
+						   r->path[n - 1] == '/');
 }
 
-static void api_count(struct evhttp_request *req, void *arg)
+static void api_dispatch(struct evhttp_request *req, void *arg)
 {
+	struct server_loop *sl = arg;
 	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 
 	metrics_inc(METRIC_HTTP_REQUESTS);
 	server_request_received(req);
-	if (path == NULL)
-		api_not_found(req, arg);
-	else if (strcmp(path, "/healthz") == 0)
-		api_healthz(req, arg);
-	else if (strcmp(path, "/metrics") == 0)
-		api_metrics(req, arg);
-	else if (strcmp(path, "/v1/search") == 0)
-		api_search(req, arg);
-	else
-		api_not_found(req, arg);
+	if (path != NULL) {
+		for (size_t t = 0; t < sizeof(api_tables) / sizeof(api_tables[0]); t++)
+			for (const struct api_route *r = api_tables[t]; r->path != NULL; r++)
+				if (api_route_matches(r, path)) {
+					r->handle(req, sl);
+					return;
+				}
+	}
+	reply_error(req, 404, "Not Found", FOCAL_E_INVAL, "no such endpoint");
 }
 
 void api_register(struct server_loop *sl)
 {
-	api_hsts_max_age = sl->srv->cfg->server.hsts_max_age;
-	evhttp_set_gencb(sl->http, api_count, sl);
+	reply_set_hsts(sl->srv->cfg->server.hsts_max_age);
+	evhttp_set_gencb(sl->http, api_dispatch, sl);
 }
