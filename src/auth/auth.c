@@ -3,6 +3,7 @@
  */
 #include "auth/auth.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "auth/principal.h"
@@ -35,10 +36,10 @@ int auth_request_principal(struct evhttp_request *req, struct server_loop *sl,
 	memset(out, 0, sizeof(*out));
 	if (!sl->srv->dev_no_auth)
 		return focal_err_set(err, FOCAL_E_DENIED, "authentication required: log in first");
-	strcpy(out->user, "dev");
-	strcpy(out->name, "Development user");
+	snprintf(out->user, sizeof(out->user), "dev");
+	snprintf(out->name, sizeof(out->name), "Development user");
 	for (size_t i = 0; i < 3; i++)
-		strcpy(out->roles[out->nroles++], dev_roles[i]);
+		snprintf(out->roles[out->nroles++], sizeof(out->roles[0]), "%s", dev_roles[i]);
 	out->clearance = CLASS_STRICTLY_CONFIDENTIAL;
 	return FOCAL_OK;
 }
