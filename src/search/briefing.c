@@ -398,6 +398,8 @@ static const char *why_text(enum resolve_why w)
 		return "same identifier, but the birth dates differ";
 	case RESOLVE_SAME_ID_OTHER_ID:
 		return "one identifier agrees, another differs";
+	case RESOLVE_GIVEN_NAMES_PART:
+		return "same family name and part of the given names; not enough to confirm";
 	}
 	return "uncertain";
 }

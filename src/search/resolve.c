@@ -8,7 +8,8 @@
  *      birth date, whether the given name is an initial;
  *   2. union-find over the records, strongest evidence first: runs of equal
  *      identifiers, then runs of equal name key and birth date, then initials
- *      within runs of equal family key.  Every union is checked first: a
+ *      within runs of equal family key, then given names of which one side
+ *      has only part ("Tim" of "Tim Johan") within the same runs.  Every union is checked first: a
  *      component keeps the one identifier per slot and the one birth date it
  *      has, and a union that would give it two is refused;
  *   3. entities = components, ordered by kind then first record; facts per
@@ -287,6 +288,8 @@ struct rec_info {
 	const char *full;      /* persons: "given family" as the source wrote it */
 	const char *family;    /* persons: resolve_name_key(NULL, family) */
 	const char *given;     /* persons: the given name as the source gave it */
+	const char *gwords;    /* persons: resolve_name_key(given, NULL): the given
+				* names' phonetic words, sorted; NULL without any */
 	int bdate;             /* persons: yyyymmdd or 0 */
 	bool initial;          /* persons: the given name is one letter ("J.") */
 	char first[5];         /* persons: the given name's first character (identifier form) */
@@ -529,6 +532,7 @@ static int record_keys(struct run_state *st, size_t i)
 		ri->bdate = date_of(record_get(r, "birth_date"));
 		if ((rc = name_key_of(&st->arena, given, family, &ri->name)) != FOCAL_OK ||
 		    (rc = name_key_of(&st->arena, NULL, family, &ri->family)) != FOCAL_OK ||
+		    (rc = name_key_of(&st->arena, given, NULL, &ri->gwords)) != FOCAL_OK ||
 		    (rc = joined_key_of(st, ri, given, family)) != FOCAL_OK ||
 		    (rc = full_name_of(st, ri, given, family)) != FOCAL_OK)
 			return rc;
@@ -622,6 +626,95 @@ static int build_keys(struct run_state *st)
 	return FOCAL_OK;
 }
 
+/* The next word of a sorted word list (*p advances past it); its length. */
+static size_t next_word(const char **p, const char **w)
+{
+	size_t n = 0;
+
+	while (**p == ' ')
+		(*p)++;
+	*w = *p;
+	while ((*p)[n] != ' ' && (*p)[n] != '\0')
+		n++;
+	*p += n;
+	return n;
+}
+
+/* Whether the sorted words of a are a strict sub-multiset of those of b
+ * ("TIM" of "JOHN TIM"; "JOHN" of "JOHN JOHN TIM", not of "JOHN"). */
+static bool words_strict_subset(const char *a, const char *b)
+{
+	const char *wa, *wb;
+	size_t la = next_word(&a, &wa), lb = next_word(&b, &wb);
+	bool extra = false;
+
+	while (la > 0) {
+		int c;
+
+		if (lb == 0)
+			return false;
+		c = strncmp(wa, wb, la < lb ? la : lb);
+		if (c == 0 && la != lb)
+			c = la < lb ? -1 : 1;
+		if (c < 0)
+			return false; /* a word of a that b lacks */
+		if (c > 0) {
+			extra = true; /* a word of b that a lacks */
+			lb = next_word(&b, &wb);
+			continue;
+		}
+		la = next_word(&a, &wa);
+		lb = next_word(&b, &wb);
+	}
+	return extra || lb > 0;
+}
+
+/* Step 4 for the record at v[k] of the family run [b, e): records whose
+ * given names are a strict part of another's ("Tim Aerts" of "Tim Johan
+ * Aerts": a report that kept only the first, or the name the person goes
+ * by), with the same family name.  Merged only when both sides have a birth
+ * date and it agrees, and only when every record that fits so could be one
+ * person with it: were two people with the full names both to fit (two
+ * residents, "Tim Johan" and "Tim Karel", born the same day), the part fits
+ * neither for sure and is listed as a possible match of each.  Without a
+ * birth date on one side: a possible match.  Another birth date or
+ * identifier: a different person, nothing. */
+static void merge_given_part(struct run_state *st, const struct skey *v, size_t b, size_t e,
+			     size_t k)
+{
+	const struct rec_info *ik = &st->info[v[k].rec];
+	size_t fit[RUN_PAIRS], nfit = 0, seen[RUN_PAIRS], nseen = 0;
+	bool together = true;
+
+	if (ik->gwords == NULL || ik->initial)
+		return;
+	for (size_t j = b; j < e && j < b + RUN_PAIRS; j++) {
+		const struct rec_info *ij = &st->info[v[j].rec];
+		size_t rk = uf_find(st->comp, v[k].rec), rj = uf_find(st->comp, v[j].rec), s;
+
+		if (j == k || rj == rk || ij->gwords == NULL || ij->initial ||
+		    !words_strict_subset(ik->gwords, ij->gwords) ||
+		    uf_compat(st->comp, rk, rj) != COMPAT_OK)
+			continue;
+		for (s = 0; s < nseen && seen[s] != rj; s++)
+			;
+		if (s < nseen)
+			continue; /* one pair per component */
+		seen[nseen++] = rj;
+		if (st->comp[rk].bdate != 0 && st->comp[rj].bdate != 0)
+			fit[nfit++] = v[j].rec;
+		else
+			add_cand(st, v[j].rec, v[k].rec, RESOLVE_GIVEN_NAMES_PART);
+	}
+	for (size_t x = 0; x < nfit && together; x++)
+		for (size_t y = x + 1; y < nfit && together; y++)
+			together = uf_compat(st->comp, uf_find(st->comp, fit[x]),
+					     uf_find(st->comp, fit[y])) == COMPAT_OK;
+	for (size_t x = 0; x < nfit; x++)
+		if (!together || uf_union(st->comp, v[k].rec, fit[x]) != COMPAT_OK)
+			add_cand(st, fit[x], v[k].rec, RESOLVE_GIVEN_NAMES_PART);
+}
+
 static void merge_all(struct run_state *st)
 {
 	const struct skey *v;
@@ -694,6 +787,12 @@ static void merge_all(struct run_state *st)
 				}
 			}
 		}
+	}
+	/* 4. part of the given names + birth date, within the same runs */
+	for (i = 0; i < st->nfamilies; i = e) {
+		e = run_end(v, st->nfamilies, i, false);
+		for (size_t k = i; k < e && e - i > 1; k++)
+			merge_given_part(st, v, i, e, k);
 	}
 }
 
@@ -1262,7 +1361,8 @@ static int build_possible(struct run_state *st, struct resolve_result *res)
 		size_t ra = uf_find(st->comp, c->a), rb = uf_find(st->comp, c->b);
 		size_t ea = res->entity_of[c->a], eb = res->entity_of[c->b];
 		bool by_name = c->why == RESOLVE_NAME_NO_BIRTH_DATE ||
-			       c->why == RESOLVE_INITIAL_NO_BIRTH_DATE;
+			       c->why == RESOLVE_INITIAL_NO_BIRTH_DATE ||
+			       c->why == RESOLVE_GIVEN_NAMES_PART;
 		size_t strong, weak;
 
 		if (ra == rb || ea == RESOLVE_NONE || eb == RESOLVE_NONE)
@@ -1276,6 +1376,9 @@ static int build_possible(struct run_state *st, struct resolve_result *res)
 		if (by_name && (res->entities[ea].birth_date != 0) != (res->entities[eb].birth_date != 0)) {
 			strong = res->entities[ea].birth_date != 0 ? ea : eb;
 			weak = strong == ea ? eb : ea;
+		} else if (c->why == RESOLVE_GIVEN_NAMES_PART) {
+			strong = ea; /* the side with more given names */
+			weak = eb;
 		} else {
 			strong = ea < eb ? ea : eb;
 			weak = ea < eb ? eb : ea;
@@ -1385,7 +1488,8 @@ const char *resolve_relation_name(enum resolve_relation r)
 const char *resolve_why_name(enum resolve_why w)
 {
 	static const char *const names[] = { "name_no_birth_date", "initial_no_birth_date",
-					     "same_id_other_birth_date", "same_id_other_id" };
+					     "same_id_other_birth_date", "same_id_other_id",
+					     "given_names_part" };
 
 	return (unsigned)w < sizeof(names) / sizeof(names[0]) ? names[w] : "uncertain";
 }

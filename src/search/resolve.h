@@ -17,17 +17,23 @@
  *             phonetic spelling variants) AND equal birth dates (parsed:
  *             yyyy-mm-dd, dd/mm/yyyy, dd-mm-yyyy, dd.mm.yyyy, yyyymmdd);
  *             or an initial ("J." for "Jan", same family name) AND equal
- *             birth dates.
+ *             birth dates;
+ *             or given names of which one side has only part ("Tim" of
+ *             "Tim Johan", compared word by word phonetically; same family
+ *             name) AND equal birth dates, when no other person with the
+ *             fuller names fits as well.
  *   never     merging is transitive (union-find), but a union that would put
  *             two different identifiers of one kind (two national numbers, two
  *             plates, two VINs, two serials) or two different birth dates into
  *             one entity is refused, whatever chain of records leads to it.
  *             Unions are tried strongest first (identifiers, then name + birth
- *             date, then initial + birth date), each in record order (source
+ *             date, then initial + birth date, then part of the given names +
+ *             birth date), each in record order (source
  *             order, then row order), so the outcome is deterministic and an
  *             identifier always beats a name.
- *   possible  names (or an initial) that match where a birth date is missing
- *             on one side and no identifier decides; and records with the same
+ *   possible  names (or an initial, or part of the given names) that match
+ *             where a birth date is missing on one side and no identifier
+ *             decides; part of the given names that fits two people; and records with the same
  *             identifier that could not merge because a birth date or another
  *             identifier differs.  These stay separate entities, paired as
  *             possible matches with the reason.
@@ -80,9 +86,11 @@ enum resolve_why {
 	RESOLVE_INITIAL_NO_BIRTH_DATE,  /* an initial and the family name match; no birth date */
 	RESOLVE_SAME_ID_OTHER_BIRTH_DATE, /* same identifier, different birth dates */
 	RESOLVE_SAME_ID_OTHER_ID,       /* one identifier agrees, another of the same kind differs */
+	RESOLVE_GIVEN_NAMES_PART,       /* one side has only part of the other's given names
+					 * and no birth date, or fits two people */
 };
 /* "name_no_birth_date", "initial_no_birth_date", "same_id_other_birth_date",
- * "same_id_other_id". */
+ * "same_id_other_id", "given_names_part". */
 const char *resolve_why_name(enum resolve_why w);
 
 /* One value of one field of an entity, with every source that gave it. */

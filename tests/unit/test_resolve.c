@@ -133,6 +133,53 @@ static const struct tcase merge_cases[] = {
 	    { P, "d", "family_name=Peeters;given_name=K.;birth_date=1985-07-30", 'C' },
 	    { P, "e", "family_name=Peeters;given_name=J.", 'D' } },
 	  "A?D,B?D" }, /* D is "J." like B ("J"): same name, no birth date */
+	{ "part of the given names merges only with an agreeing birth date",
+	  { { P, "pop", "national_number=69032208942;family_name=Aerts;given_name=Tim Johan;"
+		        "birth_date=1969-03-22", 'A' },
+	    { P, "pv", "family_name=AERTS;given_name=Tim;birth_date=22/03/1969", 'A' },
+	    { P, "pv", "family_name=Aerts;given_name=Johan;birth_date=1969-03-22", 'A' },
+	    { P, "pv", "family_name=Aerts;given_name=Tim;birth_date=1970-01-01", 'B' },
+	    { P, "pop", "national_number=70010100173;family_name=Aerts;given_name=Tim Karel;"
+		        "birth_date=1970-01-01", 'B' },
+	    { P, "pv", "family_name=Aerts;given_name=Tim;birth_date=1980-05-05", 'C' },
+	    { P, "pv", "family_name=Janssens;given_name=Tim;birth_date=1969-03-22", 'D' } },
+	  "" }, /* C: a Tim Aerts with a third birth date is nobody here */
+	{ "part of the given names across spelling, case and order",
+	  { { P, "a", "family_name=El Amrani;given_name=Mohamed Ali;birth_date=1979-11-02", 'A' },
+	    { P, "b", "family_name=EL AMRANI;given_name=MOHAMMED;birth_date=02/11/1979", 'A' },
+	    { P, "c", "family_name=Dubois-Lambert;given_name=Marie Émilie;birth_date=1990-02-03",
+	      'B' },
+	    { P, "d", "family_name=DUBOIS LAMBERT;given_name=EMILIE;birth_date=19900203", 'B' } },
+	  "" },
+	{ "part of the given names without a birth date: a possible match",
+	  { { P, "a", "national_number=69032208942;family_name=Aerts;given_name=Tim Johan;"
+		      "birth_date=1969-03-22", 'A' },
+	    { P, "b", "family_name=Aerts;given_name=Tim", 'B' } },
+	  "A?B" },
+	{ "part of the given names that fits two people merges with neither",
+	  { { P, "a", "national_number=69032208942;family_name=Aerts;given_name=Tim Johan;"
+		      "birth_date=1969-03-22", 'A' },
+	    { P, "a", "national_number=69032209041;family_name=Aerts;given_name=Tim Karel;"
+		      "birth_date=1969-03-22", 'B' },
+	    { P, "b", "family_name=Aerts;given_name=Tim;birth_date=1969-03-22", 'C' } },
+	  "A?C,B?C" },
+	{ "the exact name wins over part of the given names",
+	  { { P, "a", "national_number=69032208942;family_name=Aerts;given_name=Tim;"
+		      "birth_date=1969-03-22", 'A' },
+	    { P, "a", "national_number=69032209041;family_name=Aerts;given_name=Tim Karel;"
+		      "birth_date=1969-03-22", 'B' },
+	    { P, "b", "family_name=Aerts;given_name=Tim;birth_date=1969-03-22", 'A' } },
+	  "" },
+	{ "no part: other given names, a family name alone, initials keep their own rule",
+	  { { P, "a", "family_name=Aerts;given_name=Tim Johan;birth_date=1969-03-22", 'A' },
+	    { P, "b", "family_name=Aerts;given_name=Tom;birth_date=1969-03-22", 'B' },
+	    { P, "c", "family_name=Aerts;given_name=Johan Karel;birth_date=1969-03-22", 'C' },
+	    { P, "d", "family_name=Aerts;birth_date=1969-03-22", 'D' } },
+	  "" }, /* each of A and C has a name the other lacks: neither is a part */
+	{ "part in any order of the given names",
+	  { { P, "a", "family_name=Aerts;given_name=Tim Johan;birth_date=1969-03-22", 'A' },
+	    { P, "b", "family_name=Aerts;given_name=Karel Johan Tim;birth_date=1969-03-22", 'A' } },
+	  "" },
 	{ "no birth date on one side: a possible match, not merged",
 	  { { P, "a", "family_name=Peeters;given_name=Jan;birth_date=1985-07-30", 'A' },
 	    { P, "b", "family_name=peeters;given_name=jan", 'B' },
@@ -290,6 +337,12 @@ static void test_possible_reasons(void **state)
 		  RESOLVE_SAME_ID_OTHER_BIRTH_DATE },
 		{ { { V, "a", "plate=1ABC123;vin=A1", 'A' }, { V, "b", "plate=1ABC123;vin=B2", 'B' } },
 		  RESOLVE_SAME_ID_OTHER_ID },
+		{ { { P, "a", "family_name=Aerts;given_name=Tim Johan;birth_date=1969-03-22", 'A' },
+		    { P, "b", "family_name=Aerts;given_name=Tim", 'B' } },
+		  RESOLVE_GIVEN_NAMES_PART },
+		{ { { P, "a", "family_name=Aerts;given_name=Tim;birth_date=1969-03-22", 'A' },
+		    { P, "b", "family_name=Aerts;given_name=Tim Johan", 'B' } },
+		  RESOLVE_GIVEN_NAMES_PART },
 	};
 
 	(void)state;
@@ -312,6 +365,7 @@ static void test_possible_reasons(void **state)
 	}
 	assert_string_equal(resolve_why_name(RESOLVE_NAME_NO_BIRTH_DATE), "name_no_birth_date");
 	assert_string_equal(resolve_why_name(RESOLVE_SAME_ID_OTHER_ID), "same_id_other_id");
+	assert_string_equal(resolve_why_name(RESOLVE_GIVEN_NAMES_PART), "given_names_part");
 }
 
 /* ---- facts, sources, conflicts ---- */
