@@ -25,6 +25,7 @@
 #include "policy/policy.h"
 #include "search/briefing.h"
 #include "search/fanout.h"
+#include "search/resolve.h"
 
 struct api_search {
 	struct evhttp_request *req;
@@ -84,16 +85,34 @@ static void api_search_release(struct api_search *as)
 	free(as);
 }
 
+/* Whether another finished call of the search already had this alert: the
+ * same row asked at first level and again through a linked hop is pushed
+ * once (calls finish one at a time on this loop, so one of them goes first). */
+static bool api_alert_sent(const struct search *s, const struct source_call *call,
+			   const struct record *alert)
+{
+	for (size_t c = 0; c < search_ncalls(s); c++) {
+		const struct source_call *o = search_call(s, c);
+
+		if (o == call || !o->finished)
+			continue;
+		for (size_t i = 0; i < o->records.n; i++)
+			if (resolve_same_record(&o->records.items[i], alert))
+				return true;
+	}
+	return false;
+}
+
 static void api_on_source(struct search *s, const struct source_call *call, void *arg)
 {
 	struct api_search *as = arg;
 
-	(void)s;
 	if (!as->stream)
 		return;
 	/* warnings go out the moment any source yields one */
 	for (size_t i = 0; i < call->records.n; i++) {
-		if (call->records.items[i].kind != ENTITY_ALERT)
+		if (call->records.items[i].kind != ENTITY_ALERT ||
+		    api_alert_sent(s, call, &call->records.items[i]))
 			continue;
 		json_t *a = briefing_record_json(&call->records.items[i]);
 

@@ -505,6 +505,7 @@ static int build_init(struct build *b, const struct search *s)
 {
 	size_t total = 0;
 	struct focal_err err;
+	bool *dup;
 
 	memset(b, 0, sizeof(*b));
 	for (size_t c = 0; c < search_ncalls(s); c++)
@@ -514,16 +515,32 @@ static int build_init(struct build *b, const struct search *s)
 	b->alert_pos = malloc((total + 1) * sizeof(*b->alert_pos));
 	if (b->recs == NULL || b->alerts == NULL || b->alert_pos == NULL)
 		return FOCAL_E_NOMEM;
+	dup = malloc((total + 1) * sizeof(*dup));
+	if (dup == NULL)
+		return FOCAL_E_NOMEM;
 	for (size_t c = 0; c < search_ncalls(s); c++) {
 		const struct record_set *rs = &search_call(s, c)->records;
 
 		for (size_t i = 0; i < rs->n; i++) {
-			b->alert_pos[b->n] = RESOLVE_NONE;
-			if (rs->items[i].kind == ENTITY_ALERT)
-				b->alerts[b->nalerts++] = (struct ranked){ b->n,
-									   briefing_alert_rank(&rs->items[i]) };
+			b->alert_pos[b->n] = c; /* the call, for resolve_duplicates */
 			b->recs[b->n++] = &rs->items[i];
 		}
+	}
+	/* one row answered twice (a source asked at first level and again
+	 * through a linked hop) is shown once */
+	if (resolve_duplicates(b->recs, b->n, b->alert_pos, dup) == FOCAL_OK) {
+		size_t w = 0;
+
+		for (size_t i = 0; i < b->n; i++)
+			if (!dup[i])
+				b->recs[w++] = b->recs[i];
+		b->n = w;
+	}
+	free(dup);
+	for (size_t i = 0; i < b->n; i++) {
+		b->alert_pos[i] = RESOLVE_NONE;
+		if (b->recs[i]->kind == ENTITY_ALERT)
+			b->alerts[b->nalerts++] = (struct ranked){ i, briefing_alert_rank(b->recs[i]) };
 	}
 	if (b->nalerts > 0)
 		qsort(b->alerts, b->nalerts, sizeof(*b->alerts), ranked_cmp);

@@ -1410,6 +1410,70 @@ static int build_possible(struct run_state *st, struct resolve_result *res)
 	return FOCAL_OK;
 }
 
+/* ---- identical records ---- */
+
+/* Orders records by source, kind and fields (names, then values). */
+static int record_cmp(const struct record *a, const struct record *b)
+{
+	int c;
+
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if (!same_source(a->source, b->source)) {
+		if (a->source == NULL || b->source == NULL)
+			return a->source == NULL ? -1 : 1;
+		return strcmp(a->source, b->source);
+	}
+	if (a->nfields != b->nfields)
+		return a->nfields < b->nfields ? -1 : 1;
+	for (size_t i = 0; i < a->nfields; i++)
+		if ((c = strcmp(a->fields[i].name, b->fields[i].name)) != 0 ||
+		    (c = strcmp(a->fields[i].value, b->fields[i].value)) != 0)
+			return c;
+	return 0;
+}
+
+bool resolve_same_record(const struct record *a, const struct record *b)
+{
+	return record_cmp(a, b) == 0;
+}
+
+struct dup_sort {
+	const struct record *const *recs;
+	size_t i;
+};
+
+static int dup_sort_cmp(const void *pa, const void *pb)
+{
+	const struct dup_sort *a = pa, *b = pb;
+	int c = record_cmp(a->recs[a->i], b->recs[b->i]);
+
+	return c != 0 ? c : (a->i < b->i ? -1 : a->i > b->i);
+}
+
+int resolve_duplicates(const struct record *const *recs, size_t n, const size_t *group, bool *dup)
+{
+	struct dup_sort *v = malloc((n + 1) * sizeof(*v));
+
+	if (v == NULL)
+		return FOCAL_E_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		v[i] = (struct dup_sort){ recs, i };
+		dup[i] = false;
+	}
+	qsort(v, n, sizeof(*v), dup_sort_cmp);
+	/* in a run of equal records the first by index stays, with the others
+	 * of its group (equal rows of one answer are the source's own) */
+	for (size_t k = 1, first = 0; k < n; k++) {
+		if (record_cmp(recs[v[first].i], recs[v[k].i]) != 0)
+			first = k;
+		else if (group == NULL || group[v[k].i] != group[v[first].i])
+			dup[v[k].i] = true;
+	}
+	free(v);
+	return FOCAL_OK;
+}
+
 /* ---- the run ---- */
 
 int resolve_records(const struct record *const *recs, size_t n, struct resolve_result **out,

@@ -157,6 +157,18 @@ int resolve_records(const struct record *const *recs, size_t n, struct resolve_r
 		    struct focal_err *err);
 void resolve_free(struct resolve_result *res);
 
+/* Whether a and b are the same answer: same source, kind and fields (names
+ * and values, in order) -- one row asked for twice, say by a first-level
+ * query and again through a linked hop. */
+bool resolve_same_record(const struct record *a, const struct record *b);
+/* Sets dup[i] for every record that is the same (resolve_same_record) as one
+ * before it in another group (group[i]: which answer it came from, so that
+ * equal rows within one answer stay: they are the source's own; NULL: every
+ * record its own group), so a briefing shows each answered row once.  dup has
+ * n elements.  O(n log n).  Returns 0, or FOCAL_E_NOMEM (dup then untouched). */
+int resolve_duplicates(const struct record *const *recs, size_t n, const size_t *group,
+		       bool *dup);
+
 /* Parses a birth (or other) date: yyyy-mm-dd (optionally followed by a time),
  * yyyy/mm/dd, dd/mm/yyyy, dd-mm-yyyy, dd.mm.yyyy, yyyymmdd; surrounding spaces
  * allowed.  Sets *yyyymmdd and returns true for a real calendar date between

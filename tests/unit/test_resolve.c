@@ -633,6 +633,57 @@ static void test_alert_ambiguous_name(void **state)
 
 /* ---- dates and name keys ---- */
 
+/* One row answered twice (first level and linked hop) is one record; rows
+ * that differ in a source, a kind, a field or a value are not. */
+static void test_duplicates(void **state)
+{
+	static const struct trec recs[] = {
+		{ AL, "reports", "category=geweld tegen politie;reference=AN.1/2025", '-' },
+		{ P, "reports", "national_number=85073003328;family_name=Verhaegen", 'A' },
+		{ AL, "wanted", "category=armé et dangereux;reference=BCS-1", '-' },
+		{ AL, "reports", "category=geweld tegen politie;reference=AN.1/2025", '-' },
+		{ P, "reports", "national_number=85073003328;family_name=Verhaegen", 'A' },
+		{ AL, "reports2", "category=geweld tegen politie;reference=AN.1/2025", '-' },
+		{ AL, "reports", "category=geweld tegen politie;reference=AN.2/2025", '-' },
+		{ P, "reports", "national_number=85073003328", 'A' },
+		{ R, "reports", "reference=AN.1/2025", 'B' },
+		{ AL, "reports", "category=geweld tegen politie;reference=AN.1/2025", '-' },
+		{ 0, NULL, NULL, 0 },
+	};
+	static const bool want[] = { false, false, false, true, true, false, false, false, false,
+				     true };
+	const struct record *ptrs[MAX_RECS];
+	struct record_set s;
+	bool dup[MAX_RECS];
+	size_t n;
+
+	(void)state;
+	n = load(&s, recs, ptrs);
+	assert_int_equal(n, N(want));
+	assert_int_equal(resolve_duplicates(ptrs, n, NULL, dup), 0);
+	for (size_t i = 0; i < n; i++)
+		if (dup[i] != want[i])
+			fail_msg("record %zu: duplicate %d, want %d", i, dup[i], want[i]);
+	/* equal rows of one answer are the source's own: only another answer's
+	 * copy is a duplicate (0-2 one call, 3-8 a hop, 9 a third call) */
+	{
+		static const size_t group[] = { 0, 0, 0, 1, 1, 1, 1, 1, 1, 0 };
+		static const bool want_g[] = { false, false, false, true, true, false, false, false,
+					       false, false };
+
+		assert_int_equal(resolve_duplicates(ptrs, n, group, dup), 0);
+		for (size_t i = 0; i < n; i++)
+			if (dup[i] != want_g[i])
+				fail_msg("grouped: record %zu: duplicate %d, want %d", i, dup[i],
+					 want_g[i]);
+	}
+	assert_true(resolve_same_record(ptrs[0], ptrs[9]));
+	assert_false(resolve_same_record(ptrs[0], ptrs[5]));
+	assert_false(resolve_same_record(ptrs[1], ptrs[7]));
+	assert_int_equal(resolve_duplicates(ptrs, 0, NULL, dup), 0);
+	record_set_clear(&s);
+}
+
 static void test_parse_date(void **state)
 {
 	static const struct {
@@ -849,6 +900,7 @@ int main(void)
 		cmocka_unit_test(test_related),
 		cmocka_unit_test(test_alert_concerns),
 		cmocka_unit_test(test_alert_ambiguous_name),
+		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_parse_date),
 		cmocka_unit_test(test_name_key_agrees_with_names_match),
 		cmocka_unit_test(test_empty_and_odd_input),
