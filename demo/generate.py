@@ -3,6 +3,7 @@
 
     python3 demo/generate.py --out DIR [--scale N] [--seed S] [--tls]
     python3 demo/generate.py --out DIR --verify https://127.0.0.1:8443 [--insecure]
+    python3 demo/generate.py --out DIR --export DIR/export [connection options]
 
 Writes into DIR one SQLite database per agency (each with its own schema, its
 own language and its own identifier formats, as real back ends have), a
@@ -17,7 +18,9 @@ chance.  Output is byte-for-byte deterministic for the same --scale and --seed
 (only the Python standard library is used; the random generator is seeded and
 nothing depends on hash order or the clock).  --tls additionally runs openssl
 to make a self-signed certificate in DIR/tls/ (that part is not deterministic);
---verify runs the planted searches against a running focald.
+--verify runs the planted searches against a running focald.  --export also
+writes four of the sources for PostgreSQL, LDAP and an HTTP API, with a
+configuration that uses them (demo/export.py).
 """
 
 import argparse
@@ -604,6 +607,22 @@ def ascii_upper(s):
     return s.replace("-", " ").upper()
 
 
+def name_key(s):
+    """focald's normalize_key() for the names of the city (docs/normalization.md):
+    NFKC, case folding, diacritics removed, dashes, apostrophes, dots, commas
+    and underscores as one space, trimmed.  It is what focald sends as
+    :family_key / :given_key, so sources store names this way to compare them
+    with those.  (focald also folds look-alike letters of other scripts; the
+    city's names are Latin, which check_fold_covers_names() asserts.)"""
+    if s is None:
+        return None
+    s = unicodedata.normalize("NFKC", s).casefold()
+    s = "".join(c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c))
+    for c in "-‐‑–—'’.,_":
+        s = s.replace(c, " ")
+    return " ".join(s.split())
+
+
 def person_name_upper_first(p):  # 'PEETERS Jan' (DIV style)
     return "%s %s" % (p.family.upper(), p.given)
 
@@ -616,6 +635,7 @@ def check_fold_covers_names():
         for name in (n for lst in lists for n in lst):
             missing = {c for c in name if not c.isascii()} - folded
             assert not missing, "add %s to FOLD_CHARS (from %s)" % (sorted(missing), name)
+            assert name_key(name).isascii(), "name_key(%s) is not ASCII: see name_key()" % name
 
 
 def build(out, scale, seed):
@@ -1621,6 +1641,8 @@ def main():
                          "running focald at URL (e.g. https://127.0.0.1:8443) and check the answers")
     ap.add_argument("--insecure", action="store_true",
                     help="with --verify: do not check the server certificate")
+    import export  # four sources for PostgreSQL, LDAP and HTTP (demo/export.py)
+    export.add_options(ap)
     args = ap.parse_args()
     if args.verify:
         return verify(args.out, args.verify, args.insecure)
@@ -1637,6 +1659,8 @@ def main():
     labels.write(args.out)
     if args.tls:
         make_cert(args.out)
+    if args.export:
+        export.export(args.out, args)
     print("demo city written to %s in %.1f s: %s" % (
         args.out, time.monotonic() - t0, ", ".join("%s %d" % kv for kv in counts.items())))
     return 0
