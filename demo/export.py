@@ -72,7 +72,10 @@ def copy_value(v):
 
 
 def write_postgres(out, exp):
-    data = rows(out, "signalements.db", "SELECT * FROM signalements ORDER BY id_signalement")
+    data = rows(out, "signalements.db",
+                "SELECT id_signalement, nom, prenom, date_naissance, numero_national, nationalite, categorie, "
+                "motif, consigne, emis_par, date_emission, valable_jusqu_au FROM signalements "
+                "ORDER BY id_signalement")
     lines = [
         "-- The demo city's wanted persons for PostgreSQL (demo/export.py; synthetic data).",
         "-- Creates its table in the current schema: set search_path first.",
@@ -139,7 +142,10 @@ def ldif_value(attr, v):
 
 
 def write_ldap(out, exp, base):
-    data = rows(out, "vermiste_personen.db", "SELECT * FROM vermiste_personen ORDER BY dossiernummer")
+    data = rows(out, "vermiste_personen.db",
+                "SELECT dossiernummer, familienaam, voornaam, geboortedatum, rijksregisternr, vermist_sinds, "
+                "laatst_gezien, kwetsbaar, status, beschrijving, instructie, contact FROM vermiste_personen "
+                "ORDER BY dossiernummer")
     ou = "ou=vermiste-personen," + base
     lines = ["# The demo city's missing persons for LDAP (demo/export.py; synthetic data).",
              "dn: " + ou, "objectClass: organizationalUnit", "ou: vermiste-personen", ""]
@@ -193,8 +199,12 @@ MISSING_MAP = """    person:
 # --------------------------------------------------------------------------
 
 def write_http(out, exp):
-    veh = rows(out, "voertuigen.db", "SELECT * FROM inschrijvingen ORDER BY nummerplaat")
-    stolen = rows(out, "stolen_vehicles.db", "SELECT * FROM stolen ORDER BY case_number")
+    veh = rows(out, "voertuigen.db",
+               "SELECT nummerplaat, chassisnummer, merk, model, kleur, bouwjaar, datum_inschrijving, status, "
+               "titularis_rrn, titularis_naam FROM inschrijvingen ORDER BY nummerplaat")
+    stolen = rows(out, "stolen_vehicles.db",
+                  "SELECT plate, vin, make, model, colour, stolen_on, reported_to, case_number, what, instruction "
+                  "FROM stolen ORDER BY case_number")
     doc = {
         # the API answers plates in canonical form (1ABC123) and the holder's number as 11 digits
         "demo_voertuigen": [

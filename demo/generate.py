@@ -25,6 +25,7 @@ configuration that uses them (demo/export.py).
 
 import argparse
 import datetime
+import functools
 import json
 import os
 import random
@@ -192,10 +193,12 @@ LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 VIN_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 
 # --------------------------------------------------------------------------
-# SQL helpers for the configuration: SQLite has no unaccent and its lower()
-# folds ASCII only, so name comparisons fold accents in SQL.  The same
-# expression is indexed in the databases (expression indexes must match the
-# query text exactly), so lookups stay index lookups at every scale.
+# SQL helpers for the configuration.  Names are compared on keys (focald's
+# :family_key / :given_key against a key column stored with every name, see
+# person_query).  Street names have no key parameter, and SQLite has no
+# unaccent and its lower() folds ASCII only, so streets fold accents in SQL;
+# the same expression is indexed in the databases (expression indexes must
+# match the query text exactly), so lookups stay index lookups at every scale.
 # --------------------------------------------------------------------------
 
 FOLD_CHARS = [("É", "e"), ("é", "e"), ("è", "e"), ("ê", "e"), ("ë", "e"), ("à", "a"), ("â", "a"),
@@ -203,10 +206,8 @@ FOLD_CHARS = [("É", "e"), ("é", "e"), ("è", "e"), ("ê", "e"), ("ë", "e"), (
               ("ó", "o"), ("ü", "u"), ("-", " ")]
 # loose key for the alert sources (they match generously: a missed alert
 # endangers the officer): doubled letters count once, so Mohammed = Mohamed
-# and Peeters = Peters.  SQLite's parser limits how deeply calls nest (about
-# 30), so the list is short and the alert sources store names in capitals
-# without diacritics (as SIS-derived systems do): their column side needs no
-# accent folding.
+# and Peeters = Peters.  Stored in their key columns (loose_key()) and
+# applied to the parameter in SQL (sql_pairs()).
 LOOSE_PAIRS = [("ee", "e"), ("mm", "m"), ("tt", "t"), ("ss", "s"), ("nn", "n"), ("ll", "l")]
 
 
@@ -236,42 +237,56 @@ def sql_iso_from_ymd8(x):  # yyyymmdd -> yyyy-mm-dd
     return "substr(%s,1,4)||'-'||substr(%s,5,2)||'-'||substr(%s,7,2)" % (x, x, x)
 
 
-def name_keys(loose):
-    """(column key, parameter key): how a name column and a name parameter
-    are reduced before comparison."""
-    if loose:  # column already in capitals without diacritics
-        return (lambda c: sql_pairs("lower(replace(%s,'-',' '))" % c),
-                lambda p: sql_pairs(sql_fold(p)))
-    return sql_fold, sql_fold
+def key_column(col):
+    """The column holding the name key of a name column ('p.voornamen' ->
+    'p.voornamen_key'): name_key() of the name, computed when the row is
+    written (loose_key() of it in the alert sources)."""
+    return col + "_key"
+
+
+def loose_key(k):
+    """Doubled letters once, exactly as sql_pairs() does in SQL."""
+    if k is None:
+        return None
+    for a, b in LOOSE_PAIRS:
+        k = k.replace(a, b)
+    return k
+
+
+def name_key_columns(family, given, loose=False):
+    """The two key values stored with a name, in the order the tables list
+    them (family, given)."""
+    fk, gk = name_key(family), name_key(given)
+    return (loose_key(fk), loose_key(gk)) if loose else (fk, gk)
 
 
 def person_query(cols, tables, given, family, iso_date, loose=False, order=None):
-    """A person query.  The parameters are folded once in a one-row CTE (q),
-    joined first (CROSS JOIN keeps it the outer loop) so the name lookups are
-    index lookups (each OR branch has its own index: SQLite's multi-index OR).
-    Matches: the family name alone (accents, case and hyphens folded); family
-    and given name (exact, the first of several, or an initial on either
-    side); or the whole name split either way (the free-text reading takes
-    the last word as the family name: 'Emilie Dubois Lambert').  A cheap test
-    of the given name's first letter runs before the folded comparisons, which
-    cost dozens of replace() calls per row.  Birth date and year narrow only
-    where the source knows the birth date."""
-    ck, pk = name_keys(loose)
-    g, f = ck(given), ck(family)
-    first = "(lower(substr(%s,1,1)) = q.g1 OR unicode(%s) > 127)" % (given, given)
+    """A person query.  Names are compared on keys: focald sends
+    :family_key / :given_key (normalize_key(): case folded, accents removed,
+    hyphens and apostrophes as spaces) and every person table stores the same
+    key of its names next to them (name_key()), so every accent of every
+    script matches and lookups are plain index lookups.  The alert sources
+    (loose) also count doubled letters once, on both sides.  The parameters
+    are prepared once in a one-row CTE (q), joined first (CROSS JOIN keeps it
+    the outer loop; each OR branch has its own index: SQLite's multi-index
+    OR).  Matches: the family name alone; family and given name (exact, the
+    first of several, or an initial on either side); or the whole name split
+    either way (the free-text reading takes the last word as the family name:
+    'Emilie Dubois Lambert').  Birth date and year narrow only where the
+    source knows the birth date."""
+    pk = sql_pairs if loose else (lambda x: x)
+    g, f = key_column(given), key_column(family)
     lines = [
-        "WITH q AS (SELECT %s AS fam," % pk(":family_name"),
-        "                  %s AS giv," % pk(":given_name"),
-        "                  substr(%s,1,1) AS g1," % pk(":given_name"),
-        "                  length(trim(:given_name,'.')) = 1 AS initial)",
+        "WITH q AS (SELECT %s AS fam," % pk(":family_key"),
+        "                  %s AS giv," % pk(":given_key"),
+        "                  substr(:given_key,1,1) AS g1,",
+        "                  length(:given_key) = 1 AS initial)",
         cols,
         "FROM q CROSS JOIN " + tables,
         "WHERE ((q.giv IS NULL AND %s = q.fam)" % f,
-        "       OR (%s = q.fam AND %s" % (f, first),
-        "           AND (%s = q.giv OR %s LIKE q.giv || ' %%'" % (g, g),
-        "                OR ((q.initial OR length(%s) = 1 OR %s LIKE '_.') AND substr(%s,1,1) = q.g1)))"
-        % (given, given, g),
-        "       OR (%s || ' ' || %s = q.giv || ' ' || q.fam AND %s))" % (g, f, first),
+        "       OR (%s = q.fam AND substr(%s,1,1) = q.g1" % (f, g),
+        "           AND (%s = q.giv OR %s LIKE q.giv || ' %%' OR q.initial OR length(%s) = 1))" % (g, g, g),
+        "       OR (%s || ' ' || %s = q.giv || ' ' || q.fam))" % (g, f),
         "  AND (:birth_date IS NULL OR %s IS NULL OR %s = :birth_date)" % (iso_date, iso_date),
         "  AND (:birth_year IS NULL OR %s IS NULL OR substr(%s,1,4) = :birth_year)"
         % (iso_date, iso_date),
@@ -281,12 +296,12 @@ def person_query(cols, tables, given, family, iso_date, loose=False, order=None)
     return "\n".join(lines)
 
 
-def person_indexes(table, given, family, loose=False):
-    """Expression indexes matching person_query (columns unqualified)."""
-    ck, _ = name_keys(loose)
+def person_indexes(table, given, family):
+    """Indexes matching person_query (columns unqualified)."""
+    g, f = key_column(given), key_column(family)
     return [
-        "CREATE INDEX %s_fam ON %s(%s)" % (table, table, ck(family)),
-        "CREATE INDEX %s_full ON %s(%s || ' ' || %s)" % (table, table, ck(given), ck(family)),
+        "CREATE INDEX %s_fam ON %s(%s)" % (table, table, f),
+        "CREATE INDEX %s_full ON %s(%s || ' ' || %s)" % (table, table, g, f),
     ]
 
 
@@ -607,6 +622,7 @@ def ascii_upper(s):
     return s.replace("-", " ").upper()
 
 
+@functools.lru_cache(maxsize=None)
 def name_key(s):
     """focald's normalize_key() for the names of the city (docs/normalization.md):
     NFKC, case folding, diacritics removed, dashes, apostrophes, dots, commas
@@ -628,14 +644,18 @@ def person_name_upper_first(p):  # 'PEETERS Jan' (DIV style)
 
 
 def check_fold_covers_names():
-    """The SQL fold must know every accented letter of the name lists, or a
-    name typed without accents would not find its owner."""
-    folded = {a for a, _ in FOLD_CHARS}
+    """Name keys must be what focald computes: true for Latin letters with
+    accents, which name_key() reduces to ASCII (it does not fold look-alike
+    letters of other scripts as focald does).  The SQL fold of street names
+    must know every accented letter of the streets and places, or a street
+    typed without accents would not be found."""
     for _, lists, _, _, _ in GROUPS:
         for name in (n for lst in lists for n in lst):
-            missing = {c for c in name if not c.isascii()} - folded
-            assert not missing, "add %s to FOLD_CHARS (from %s)" % (sorted(missing), name)
             assert name_key(name).isascii(), "name_key(%s) is not ASCII: see name_key()" % name
+    folded = {a for a, _ in FOLD_CHARS}
+    for name in NL_STREETS + FR_STREETS + ANTWERP_STREETS + [c[2] for c in CITIES]:
+        missing = {c for c in name if not c.isascii()} - folded
+        assert not missing, "add %s to FOLD_CHARS (from %s)" % (sorted(missing), name)
 
 
 def build(out, scale, seed):
@@ -697,11 +717,12 @@ def build(out, scale, seed):
     con.execute("""CREATE TABLE personen (
         rijksregisternummer TEXT PRIMARY KEY, achternaam TEXT NOT NULL, voornamen TEXT NOT NULL,
         geslacht TEXT NOT NULL, geboortedatum TEXT NOT NULL, geboorteplaats TEXT,
-        nationaliteit TEXT, telefoon TEXT, adres_id INTEGER REFERENCES adressen(adres_id))""")
+        nationaliteit TEXT, telefoon TEXT, adres_id INTEGER REFERENCES adressen(adres_id),
+        achternaam_key TEXT NOT NULL, voornamen_key TEXT NOT NULL)""")
     con.executemany("INSERT INTO adressen VALUES (?,?,?,?,?,?)", city.addresses)
-    con.executemany("INSERT INTO personen VALUES (?,?,?,?,?,?,?,?,?)",
+    con.executemany("INSERT INTO personen VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     [(nn_dotted(p.nn), p.family, p.given, p.gender, p.born.isoformat(), p.place,
-                      p.nationality, p.phone, p.addr) for p in persons])
+                      p.nationality, p.phone, p.addr) + name_key_columns(p.family, p.given) for p in persons])
     close_db(con, person_indexes("personen", "voornamen", "achternaam") + [
         "CREATE INDEX personen_rrn ON personen(%s)" % sql_compact("rijksregisternummer", ".-"),
         "CREATE INDEX personen_tel ON personen('+32' || substr(replace(telefoon,' ',''),2))",
@@ -862,9 +883,10 @@ def build(out, scale, seed):
     con.execute("""CREATE TABLE signalements (
         id_signalement TEXT PRIMARY KEY, nom TEXT NOT NULL, prenom TEXT, date_naissance TEXT,
         numero_national TEXT, nationalite TEXT, categorie TEXT NOT NULL, motif TEXT, consigne TEXT,
-        emis_par TEXT, date_emission TEXT, valable_jusqu_au TEXT)""")
-    con.executemany("INSERT INTO signalements VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", wanted)
-    close_db(con, person_indexes("signalements", "prenom", "nom", loose=True) +
+        emis_par TEXT, date_emission TEXT, valable_jusqu_au TEXT, nom_key TEXT NOT NULL, prenom_key TEXT)""")
+    con.executemany("INSERT INTO signalements VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [w + name_key_columns(w[1], w[2], loose=True) for w in wanted])
+    close_db(con, person_indexes("signalements", "prenom", "nom") +
              ["CREATE INDEX signalements_nn ON signalements(numero_national)"])
 
     # ---------------- missing persons (Dutch columns, dd.mm.yyyy, spaced NN)
@@ -906,9 +928,11 @@ def build(out, scale, seed):
     con.execute("""CREATE TABLE vermiste_personen (
         dossiernummer TEXT PRIMARY KEY, familienaam TEXT NOT NULL, voornaam TEXT NOT NULL,
         geboortedatum TEXT, rijksregisternr TEXT, vermist_sinds TEXT, laatst_gezien TEXT,
-        kwetsbaar TEXT, status TEXT, beschrijving TEXT, instructie TEXT, contact TEXT)""")
-    con.executemany("INSERT INTO vermiste_personen VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", missing)
-    close_db(con, person_indexes("vermiste_personen", "voornaam", "familienaam", loose=True) +
+        kwetsbaar TEXT, status TEXT, beschrijving TEXT, instructie TEXT, contact TEXT,
+        familienaam_key TEXT NOT NULL, voornaam_key TEXT NOT NULL)""")
+    con.executemany("INSERT INTO vermiste_personen VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [m + name_key_columns(m[1], m[2], loose=True) for m in missing])
+    close_db(con, person_indexes("vermiste_personen", "voornaam", "familienaam") +
              ["CREATE INDEX vermiste_personen_rrn ON vermiste_personen(replace(rijksregisternr,' ',''))"])
 
     # ---------------- driving licences (French columns, upper case without accents, yyyymmdd)
@@ -948,8 +972,9 @@ def build(out, scale, seed):
     con.execute("""CREATE TABLE permis (
         numero_permis TEXT PRIMARY KEY, nom TEXT NOT NULL, prenom TEXT NOT NULL, date_naissance TEXT,
         numero_registre_national TEXT, categories TEXT, date_delivrance TEXT, decheance TEXT,
-        motif_decheance TEXT)""")
-    con.executemany("INSERT INTO permis VALUES (?,?,?,?,?,?,?,?,?)", lic)
+        motif_decheance TEXT, nom_key TEXT NOT NULL, prenom_key TEXT NOT NULL)""")
+    con.executemany("INSERT INTO permis VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    [x + name_key_columns(x[1], x[2]) for x in lic])
     close_db(con, person_indexes("permis", "prenom", "nom") +
              ["CREATE INDEX permis_nn ON permis(numero_registre_national)"])
 
@@ -1061,9 +1086,10 @@ def build(out, scale, seed):
         location TEXT, unit TEXT, vehicle_plate TEXT)""")
     con.execute("""CREATE TABLE involvements (
         ref TEXT NOT NULL REFERENCES reports(ref), nat_no TEXT, surname TEXT NOT NULL, first_name TEXT,
-        birth_date TEXT, role TEXT, warning TEXT)""")
+        birth_date TEXT, role TEXT, warning TEXT, surname_key TEXT NOT NULL, first_name_key TEXT)""")
     con.executemany("INSERT INTO reports VALUES (?,?,?,?,?,?,?)", reports)
-    con.executemany("INSERT INTO involvements VALUES (?,?,?,?,?,?,?)", invol)
+    con.executemany("INSERT INTO involvements VALUES (?,?,?,?,?,?,?,?,?)",
+                    [i + name_key_columns(i[2], i[3]) for i in invol])
     close_db(con, person_indexes("involvements", "first_name", "surname") + [
         "CREATE INDEX involvements_nat_no ON involvements(nat_no)",
         "CREATE INDEX involvements_ref ON involvements(ref)",
