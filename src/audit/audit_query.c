@@ -210,6 +210,7 @@ int audit_query_run(const char *dir, const struct audit_query *q, enum audit_que
 	size_t cap = 0, len, tlen = 0, count = 0, limit = q->limit ? q->limit : 100000;
 	bool digest = false, torn, truncated = false;
 	json_t *rows = fmt == AUDIT_FORMAT_JSON ? json_array() : NULL;
+	json_t *queried = json_object(); /* lookups already reported by their query */
 	FILE *log = NULL, *mem = NULL;
 	int rc = FOCAL_OK;
 
@@ -258,6 +259,20 @@ int audit_query_run(const char *dir, const struct audit_query *q, enum audit_que
 		if (audit_log_entry_parse(line, len, &e, &seq, prev, NULL) != FOCAL_OK)
 			continue; /* verification reports damage; oversight reads what it can */
 		match = audit_query_match(e, q, id_key, name_key, digest);
+		if (match != NULL && q->subject != NULL) {
+			/* one row per lookup: a search that asked for the subject and
+			 * also showed it is reported once, as a query */
+			char key[32];
+			json_t *sr = json_object_get(e, "search");
+
+			snprintf(key, sizeof(key), "%lld",
+				 (long long)(json_is_integer(sr) ? json_integer_value(sr)
+								 : (json_int_t)seq));
+			if (json_object_get(queried, key) != NULL)
+				match = NULL;
+			else
+				json_object_set_new(queried, key, json_true());
+		}
 		if (match != NULL) {
 			json_t *row = audit_query_row(e, seq, match);
 
@@ -307,6 +322,7 @@ out:
 	free(lp);
 	free(line);
 	json_decref(rows);
+	json_decref(queried);
 	return rc;
 }
 

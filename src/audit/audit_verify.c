@@ -88,6 +88,7 @@ int audit_verify_streams(FILE *log, FILE *ckpts, EVP_PKEY *pub, bool keep_leaves
 	struct ckpt_list cl = { 0 };
 	uint8_t prev2[MERKLE_HASH] = { 0 }; /* hash of the entry before the last */
 	uint64_t good_ckpt = 0;             /* size of the newest checkpoint matched */
+	uint64_t mismatch = 0;              /* size of a checkpoint that did not match, or 0 */
 	size_t ci = 0, leaves_cap = 0, cap = 0, len;
 	char *buf = NULL;
 	bool torn;
@@ -156,6 +157,10 @@ int audit_verify_streams(FILE *log, FILE *ckpts, EVP_PKEY *pub, bool keep_leaves
 			json_decref(doc);
 			goto out;
 		}
+		if (mismatch != 0) {
+			json_decref(doc);
+			break;
+		}
 		res->last_ts_ms = (int64_t)json_integer_value(json_object_get(doc, "ts_ms"));
 		json_decref(doc);
 		merkle_leaf_hash(buf, len, h);
@@ -173,20 +178,23 @@ int audit_verify_streams(FILE *log, FILE *ckpts, EVP_PKEY *pub, bool keep_leaves
 
 			merkle_frontier_root(&res->tree, root);
 			if (memcmp(root, cl.c[ci].root, MERKLE_HASH) != 0) {
-				res->bad_entry = (int64_t)good_ckpt;
-				rc = focal_err_set(err, FOCAL_E_INVAL,
-						   "entry %llu: entries %llu to %llu do not match the "
-						   "signed checkpoint of size %llu (one of them was "
-						   "modified, inserted, deleted or moved and the chain "
-						   "rewritten)",
-						   (unsigned long long)good_ckpt,
-						   (unsigned long long)good_ckpt,
-						   (unsigned long long)res->entries - 1,
-						   (unsigned long long)res->entries);
-				goto out;
+				/* reported after the next entry: if its link shows which
+				 * entry changed, that is the more precise answer */
+				mismatch = res->entries;
+				break;
 			}
 			good_ckpt = res->entries;
 		}
+	}
+	if (mismatch != 0) {
+		res->bad_entry = (int64_t)good_ckpt;
+		rc = focal_err_set(err, FOCAL_E_INVAL,
+				   "entry %llu: entries %llu to %llu do not match the signed "
+				   "checkpoint of size %llu (one of them was modified, inserted, "
+				   "deleted or moved and the chain rewritten)",
+				   (unsigned long long)good_ckpt, (unsigned long long)good_ckpt,
+				   (unsigned long long)mismatch - 1, (unsigned long long)mismatch);
+		goto out;
 	}
 	if (res->entries < res->signed_size) {
 		res->bad_entry = (int64_t)res->entries;
