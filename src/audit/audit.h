@@ -62,7 +62,8 @@ struct audit_ticket {
 	uint64_t seq;                          /* the entry's number when durable */
 	int64_t ts_ms;                         /* its time */
 	/* internal */
-	json_t *entry;
+	char type[64];
+	char *body;  /* the fields as compact JSON, serialised by the submitter */
 	struct audit_ticket *next;
 };
 
