@@ -555,6 +555,8 @@ static void tamper_case(enum tamper how, size_t k, int64_t want_bad)
 
 		if (p == NULL)
 			p = strstr(ls.l[k], "\"type\":\"audit.stop\"");
+		if (p == NULL)
+			p = strstr(ls.l[k], "\"type\":\"audit.start\"");
 		assert_non_null(p);
 		p[p[1] == 'n' ? 2 : 9] = 'X'; /* one letter changed */
 		if (how == T_REWRITE)
@@ -608,6 +610,9 @@ static void tamper_case(enum tamper how, size_t k, int64_t want_bad)
 }
 
 static void test_tamper_modify(void **s) { (void)s; tamper_case(T_MODIFY, 5, 5); }
+/* entry 0 is the last one under the first checkpoint: its successor's link
+ * still names it exactly (not just the checkpoint's range) */
+static void test_tamper_modify_at_checkpoint(void **s) { (void)s; tamper_case(T_MODIFY, 0, 0); }
 static void test_tamper_delete(void **s) { (void)s; tamper_case(T_DELETE, 5, 5); }
 static void test_tamper_insert(void **s) { (void)s; tamper_case(T_INSERT, 5, 5); }
 static void test_tamper_reorder(void **s) { (void)s; tamper_case(T_SWAP, 5, 5); }
@@ -712,6 +717,7 @@ int main(void)
 		cmocka_unit_test(test_group_commit_threads),
 		cmocka_unit_test(test_fail_closed_file_limit),
 		cmocka_unit_test(test_tamper_modify),
+		cmocka_unit_test(test_tamper_modify_at_checkpoint),
 		cmocka_unit_test(test_tamper_delete),
 		cmocka_unit_test(test_tamper_insert),
 		cmocka_unit_test(test_tamper_reorder),
