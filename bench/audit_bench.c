@@ -28,23 +28,6 @@
 static atomic_bool stop;
 static atomic_ullong done_count;
 
-struct waiter {
-	struct audit_ticket t;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool done;
-};
-
-static void waiter_done(struct audit_ticket *t)
-{
-	struct waiter *w = (struct waiter *)t;
-
-	pthread_mutex_lock(&w->mu);
-	w->done = true;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-}
-
 static json_t *entry(unsigned long i)
 {
 	return json_pack("{s:{s:s, s:s, s:s, s:[s], s:s, s:s}, s:s, s:s, s:{s:s, s:[{s:s, s:{s:s}}]},"
@@ -64,19 +47,8 @@ static void *writer(void *arg)
 
 	(void)arg;
 	while (!atomic_load(&stop)) {
-		struct waiter w = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
-
-		w.t.done = waiter_done;
-		if (audit_submit(&w.t, "search.begin", entry(i++), &err) != 0) {
+		if (audit_submit_wait("search.begin", entry(i++), NULL, &err) != 0) {
 			fprintf(stderr, "audit_bench: %s\n", err.msg);
-			exit(1);
-		}
-		pthread_mutex_lock(&w.mu);
-		while (!w.done)
-			pthread_cond_wait(&w.cv, &w.mu);
-		pthread_mutex_unlock(&w.mu);
-		if (w.t.rc != 0) {
-			fprintf(stderr, "audit_bench: %s\n", w.t.msg);
 			exit(1);
 		}
 		atomic_fetch_add(&done_count, 1);

@@ -412,8 +412,7 @@ static void audit_wait_done(struct audit_ticket *t)
 	pthread_mutex_unlock(&w->mu);
 }
 
-/* Submits and waits until the entry is durable (or failed).  Not for loops. */
-static int audit_submit_wait(const char *type, json_t *fields, struct focal_err *err)
+int audit_submit_wait(const char *type, json_t *fields, uint64_t *seq, struct focal_err *err)
 {
 	struct audit_wait w = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 	int rc;
@@ -425,6 +424,8 @@ static int audit_submit_wait(const char *type, json_t *fields, struct focal_err 
 	while (!w.done)
 		pthread_cond_wait(&w.cv, &w.mu);
 	pthread_mutex_unlock(&w.mu);
+	if (seq != NULL)
+		*seq = w.t.seq;
 	if (w.t.rc != FOCAL_OK)
 		return focal_err_set(err, w.t.rc, "%s", w.t.msg);
 	return FOCAL_OK;
@@ -562,7 +563,7 @@ int audit_open_dir(const char *dir, const char *key, bool generate_key, long che
 			       json_pack("{s:I, s:I, s:b}", "entries_before", (json_int_t)res.entries,
 					 "signed_before", (json_int_t)res.signed_size, "recovered",
 					 res.torn_tail),
-			       err);
+			       NULL, err);
 	if (rc != FOCAL_OK) {
 		focal_err_prefix(err, "audit log %s", dir);
 		audit_close();
@@ -610,7 +611,7 @@ void audit_close(void)
 	if (!W.running)
 		return;
 	if (!W.broken)
-		(void)audit_submit_wait("audit.stop", NULL, &err);
+		(void)audit_submit_wait("audit.stop", NULL, NULL, &err);
 	pthread_mutex_lock(&W.mu);
 	W.stop = true;
 	pthread_cond_signal(&W.cv);

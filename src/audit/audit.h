@@ -74,6 +74,11 @@ struct audit_ticket {
  * writer has stopped or its queue is full; then done() is not called. */
 int audit_submit(struct audit_ticket *t, const char *type, json_t *fields, struct focal_err *err);
 
+/* Submits an entry and waits until it is durable (or refused).  Blocks: for
+ * start-up, shutdown, tests and tools — never on an event loop.  *seq (may
+ * be NULL) is the entry's number.  Returns FOCAL_OK or why not. */
+int audit_submit_wait(const char *type, json_t *fields, uint64_t *seq, struct focal_err *err);
+
 struct auth_principal;
 
 /* Records a security event other than a search (login, login failure, MFA,

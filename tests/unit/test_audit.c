@@ -275,40 +275,12 @@ static void test_checkpoint_signature(void **state)
 
 /* --- writer --------------------------------------------------------------- */
 
-struct waiter {
-	struct audit_ticket t;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool done;
-};
-
-static void waiter_done(struct audit_ticket *t)
-{
-	struct waiter *w = (struct waiter *)t;
-
-	pthread_mutex_lock(&w->mu);
-	w->done = true;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-}
-
 /* Submits an entry and waits; returns its rc (seq in *seq). */
 static int append_wait(const char *type, json_t *fields, uint64_t *seq)
 {
-	struct waiter w = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 	struct focal_err err;
-	int rc;
 
-	w.t.done = waiter_done;
-	if ((rc = audit_submit(&w.t, type, fields, &err)) != 0)
-		return rc;
-	pthread_mutex_lock(&w.mu);
-	while (!w.done)
-		pthread_cond_wait(&w.cv, &w.mu);
-	pthread_mutex_unlock(&w.mu);
-	if (seq != NULL)
-		*seq = w.t.seq;
-	return w.t.rc;
+	return audit_submit_wait(type, fields, seq, &err);
 }
 
 static char *keypath(void)
