@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "audit/audit.h"
+#include "audit/audit_config.h"
+#include "core/config.h"
 #include "audit/audit_log.h"
 #include "audit/audit_misuse.h"
 #include "audit/audit_query.h"
@@ -680,6 +682,48 @@ static void test_shift_window(void **state)
 	assert_false(audit_misuse_in_shift(&night, 12 * 60));
 }
 
+/* The `audit:` section: defaults, alerts, errors with their position. */
+static int load_audit(const char *audit, struct config **c, struct focal_err *err)
+{
+	static const char *const base =
+		"server:\n  tls_cert: c.pem\n  tls_key: k.pem\n"
+		"sources:\n  - name: h\n    kind: http\n    owner: x\n    classification: restricted\n"
+		"    connection: {}\n    queries: {plate: \"http://127.0.0.1:1/v?p={plate}\"}\n"
+		"    map: {rows: /r, vehicle: {plate: /p}}\n";
+	char text[2048];
+
+	snprintf(text, sizeof(text), "%s%s", base, audit);
+	return config_load_string("/etc/focal/focal.yaml", text, strlen(text), c, err);
+}
+
+static void test_audit_config(void **state)
+{
+	struct config *c = NULL;
+	struct focal_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(load_audit("", &c, &err), 0);
+	assert_null(c->audit); /* defaults: <config dir>/audit, generated key */
+	config_unref(c);
+	assert_int_equal(load_audit("audit:\n  dir: log\n  alerts:\n    rate_per_minute: 5\n"
+				    "    flagged: [\"85.07.30-033.28\", \"Jan Peeters\"]\n"
+				    "    shifts: {units: {U1: \"22:00-06:00\"}}\n", &c, &err), 0);
+	assert_string_equal(c->audit->dir, "/etc/focal/log");
+	assert_int_equal(c->audit->misuse.rate_per_minute, 5);
+	assert_int_equal(c->audit->misuse.nflagged, 2);
+	assert_string_equal(c->audit->misuse.flagged[0], "85073003328");
+	assert_int_equal(c->audit->misuse.units[0].start_min, 22 * 60);
+	config_unref(c);
+	assert_int_not_equal(load_audit("audit:\n  alerts:\n    shifts: {users: {u: \"25:00-26:00\"}}\n",
+					&c, &err), 0);
+	assert_non_null(strstr(err.msg, "focal.yaml:14:25:"));
+	assert_non_null(strstr(err.msg, "HH:MM"));
+	assert_int_not_equal(load_audit("audit:\n  checkpoint_ms: 5000\n", &c, &err), 0);
+	assert_non_null(strstr(err.msg, "checkpoint_ms"));
+	assert_int_not_equal(load_audit("audit:\n  dri: x\n", &c, &err), 0);
+	assert_non_null(strstr(err.msg, "dri"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -701,6 +745,7 @@ int main(void)
 		cmocka_unit_test(test_reopen_after_torn_write),
 		cmocka_unit_test(test_subject_keys),
 		cmocka_unit_test(test_shift_window),
+		cmocka_unit_test(test_audit_config),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
