@@ -3,7 +3,10 @@
  * files directly (no running focald needed):
  *
  *   keygen KEY [--pub PUB]            a new Ed25519 signing key (PEM, 0600)
- *   verify [--log DIR] [--key PUB]    the whole log against its signed checkpoints
+ *   verify [--log DIR] [--key PUB] [--witness SIZE:ROOT]
+ *                                     the whole log against its signed checkpoints
+ *                                     (and a tree head kept elsewhere, e.g. the
+ *                                     service log's audit_checkpoint lines)
  *   prove  --entry N [--size M] | --from A [--size B]   RFC 9162 proofs
  *   who-looked-up SUBJECT [--from T] [--to T] [--format json|jsonl|csv]
  *   user-activity USER    [--from T] [--to T] [--format ...]
@@ -28,7 +31,7 @@ static void audit_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: focal audit keygen KEY.pem [--pub PUB.pem]\n"
-		"       focal audit verify [--log DIR] [--key PUB.pem]\n"
+		"       focal audit verify [--log DIR] [--key PUB.pem] [--witness SIZE:ROOT]\n"
 		"       focal audit prove [--log DIR] [--key PUB.pem] --entry N [--size M]\n"
 		"       focal audit prove [--log DIR] [--key PUB.pem] --from A [--size B]\n"
 		"       focal audit who-looked-up SUBJECT [--log DIR] [--from T] [--to T] [--format F]\n"
@@ -40,7 +43,7 @@ static void audit_usage(FILE *f)
 
 struct audit_opts {
 	char dir[4096];
-	const char *key, *pub, *user, *format;
+	const char *key, *pub, *user, *format, *witness;
 	int64_t from_ms, to_ms;
 	unsigned long long entry, from_size, size;
 	bool has_entry;
@@ -78,6 +81,7 @@ static int audit_parse(int argc, char **argv, struct audit_opts *o)
 		{ "from", required_argument, NULL, 'f' },  { "to", required_argument, NULL, 't' },
 		{ "format", required_argument, NULL, 'F' }, { "entry", required_argument, NULL, 'e' },
 		{ "size", required_argument, NULL, 's' },  { "help", no_argument, NULL, 'h' },
+		{ "witness", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -91,6 +95,7 @@ static int audit_parse(int argc, char **argv, struct audit_opts *o)
 		case 'p': o->pub = optarg; break;
 		case 'u': o->user = optarg; break;
 		case 'F': o->format = optarg; break;
+		case 'w': o->witness = optarg; break;
 		case 'e':
 			if (audit_num(optarg, &o->entry) != 0)
 				return fprintf(stderr, "focal audit: --entry: a number\n"), -1;
@@ -140,6 +145,37 @@ static EVP_PKEY *audit_pubkey(struct audit_opts *o)
 	return k;
 }
 
+/* A tree head kept outside the folder ("SIZE:ROOT", as in the service log's
+ * audit_checkpoint lines): the log must still contain that tree.  This is
+ * what catches both files cut back together to an earlier, consistent state. */
+static int audit_verify_witness(const char *w, struct audit_verify_result *res,
+				struct focal_err *err)
+{
+	unsigned long long size;
+	uint8_t want[MERKLE_HASH], root[MERKLE_HASH];
+	const char *colon = strchr(w, ':');
+	char num[32];
+
+	if (colon == NULL || (size_t)(colon - w) >= sizeof(num) ||
+	    (snprintf(num, sizeof(num), "%.*s", (int)(colon - w), w), audit_num(num, &size)) != 0 ||
+	    size == 0 || !merkle_unhex(colon + 1, want))
+		return focal_err_set(err, FOCAL_E_INVAL, "--witness: expected SIZE:ROOT (64 hex)");
+	if (size > res->entries) {
+		res->bad_entry = (int64_t)res->entries;
+		return focal_err_set(err, FOCAL_E_INVAL,
+				     "entry %llu: the log was cut back: the witnessed tree head has "
+				     "%llu entries, the log %llu", (unsigned long long)res->entries,
+				     size, (unsigned long long)res->entries);
+	}
+	merkle_root(res->leaves, size, root);
+	if (memcmp(root, want, MERKLE_HASH) != 0) {
+		res->bad_entry = 0;
+		return focal_err_set(err, FOCAL_E_INVAL, "entry 0: the first %llu entries are not "
+				     "the witnessed tree (history was rewritten)", size);
+	}
+	return FOCAL_OK;
+}
+
 static int audit_verify_cmd(struct audit_opts *o)
 {
 	struct audit_verify_result res;
@@ -150,14 +186,18 @@ static int audit_verify_cmd(struct audit_opts *o)
 
 	if (k == NULL)
 		return 1;
-	rc = audit_verify_dir(o->dir, k, false, &res, &err);
+	rc = audit_verify_dir(o->dir, k, o->witness != NULL, &res, &err);
 	EVP_PKEY_free(k);
+	if (rc == FOCAL_OK && o->witness != NULL &&
+	    (rc = audit_verify_witness(o->witness, &res, &err)) != FOCAL_OK)
+		free(res.leaves), res.leaves = NULL;
 	if (rc != FOCAL_OK) {
 		printf("FAILED: %s\n", err.msg);
 		if (res.bad_entry >= 0)
 			printf("first bad entry: %lld\n", (long long)res.bad_entry);
 		return 1;
 	}
+	free(res.leaves);
 	if (res.entries > 0 && res.checkpoints == 0) {
 		printf("FAILED: %llu entries and no signed checkpoint (the checkpoint file is "
 		       "missing or empty)\n", (unsigned long long)res.entries);

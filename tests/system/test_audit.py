@@ -218,6 +218,32 @@ def test_verify_passes_then_detects_tampering():
         g.write(f.read())
     r = focal("verify", "--log", s.audit_dir, "--key", own)
     check(r.returncode == 0 and r.stdout.startswith("OK"), r.stdout + r.stderr)
+    # the newest tree head, as the service log (the SIEM's copy) has it
+    heads = [json.loads(l) for l in s.d.read_log().splitlines()
+             if '"event":"audit_checkpoint"' in l]
+    witness = "%d:%s" % (heads[-1]["size"], heads[-1]["root"])
+    r = focal("verify", "--log", s.audit_dir, "--key", own, "--witness", witness)
+    check(r.returncode == 0, r.stdout + r.stderr)
+    # both files cut back together to their first checkpoint: consistent in
+    # itself, so only the witness shows it
+    ck = os.path.join(s.audit_dir, "checkpoints.log")
+    with open(s.log, "rb") as f:
+        saved_log = f.read()
+    with open(ck, "rb") as f:
+        saved_ck = f.read()
+    first = json.loads(saved_ck.splitlines()[0])
+    with open(s.log, "wb") as f:
+        f.write(b"".join(saved_log.splitlines(True)[:first["size"]]))
+    with open(ck, "wb") as f:
+        f.write(saved_ck.splitlines(True)[0])
+    r = focal("verify", "--log", s.audit_dir, "--key", own)
+    check(r.returncode == 0, "a consistent rollback passes without a witness: " + r.stdout)
+    r = focal("verify", "--log", s.audit_dir, "--key", own, "--witness", witness)
+    check(r.returncode == 1 and "cut back" in r.stdout, r.stdout)
+    with open(s.log, "wb") as f:
+        f.write(saved_log)
+    with open(ck, "wb") as f:
+        f.write(saved_ck)
     entries = s.entries()
     with open(s.log, "rb") as f:
         lines = f.readlines()
