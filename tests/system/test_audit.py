@@ -25,6 +25,7 @@ import http.server
 import json
 import os
 import resource
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -39,6 +40,13 @@ from harness import ROOT, Focald, Runner, check  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"))
 FOCAL = os.path.join(BUILD, "focal")
+DIRS = []  # removed at the end
+
+
+def tempdir():
+    d = tempfile.mkdtemp(prefix="focal-audit-sys-")
+    DIRS.append(d)
+    return d
 
 
 class Probe:
@@ -138,7 +146,7 @@ AUDIT = """audit:
 
 class Setup:
     def __init__(self, alerts=""):
-        self.dir = tempfile.mkdtemp(prefix="focal-audit-sys-")
+        self.dir = tempdir()
         self.audit_dir = os.path.join(self.dir, "audit")
         self.log = os.path.join(self.audit_dir, "audit.log")
         self.probe = Probe(self.log)
@@ -377,7 +385,7 @@ def test_misuse_alerts():
 
 
 def test_refuses_to_start_without_a_usable_audit_log():
-    d = tempfile.mkdtemp(prefix="focal-audit-sys-")
+    d = tempdir()
     db = make_sqlite(d)
     f = Focald(BUILD, SOURCES % {"db": db, "port": 9} + "audit:\n  dir: /dev/null/audit\n",
                workdir=d)
@@ -444,6 +452,8 @@ def main():
               test_refuses_to_start_without_a_usable_audit_log,
               test_kill_9_under_load_loses_no_answered_search):
         r.run(t)
+    for d in DIRS:
+        shutil.rmtree(d, ignore_errors=True)
     print("system: %d passed, %d failed" % (r.passed, r.failed))
     return 1 if r.failed else 0
 
