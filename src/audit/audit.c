@@ -596,6 +596,11 @@ int audit_open(const struct config *cfg, struct focal_err *err)
 		return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
 	}
 	W.max_pending = ac != NULL ? (size_t)ac->max_pending : 65536;
+	if (ac == NULL || ac->key == NULL)
+		log_warn("audit_key_default", "the audit signing key lives in the log folder %s: "
+			 "whoever can rewrite the folder can also re-sign it. For production, set "
+			 "audit.key to a key only focald can read and keep the public key with the "
+			 "auditors (docs/audit.md)", dir);
 	/* a key named in the configuration must exist; the default one is made */
 	rc = audit_open_dir(dir, key, ac == NULL || ac->key == NULL,
 			    ac != NULL ? ac->checkpoint_ms : 1000, err);
