@@ -24,6 +24,7 @@ struct audit_search {
 	audit_search_cb cb;
 	void *arg;
 	const struct query_request *qr; /* the caller's, alive until cb runs */
+	json_t *context;                /* purpose, case_ref, query text: repeated in the end entry */
 	uint64_t seq;
 	bool begun, ended;
 };
@@ -89,6 +90,10 @@ int audit_search_begin(struct audit_search **out, const struct auth_principal *w
 	au->t.loop = loop;
 	au->t.done = audit_search_ready;
 	au->qr = qr; /* the misuse rules look at it once the entry is durable */
+	/* the end entry repeats why and what was asked, so an oversight row built
+	 * from it alone ("who saw X") is complete */
+	au->context = json_pack("{s:s?, s:s?, s:{s:s?}}", "purpose", qr->purpose, "case_ref",
+				qr->case_ref, "query", "text", qr->text);
 	for (size_t i = 0; i < qr->ninterp; i++) {
 		const struct query *q = &qr->interp[i];
 
@@ -190,10 +195,13 @@ static void audit_search_write_end(struct audit_search *au, const struct search 
 			hits++;
 		}
 	}
-	f = json_pack("{s:I, s:s, s:{s:s, s:s}, s:I, s:o, s:o, s:o}", "search", (json_int_t)au->seq,
-		      "status", s != NULL ? "done" : "cancelled", "who", "user", au->who.user,
-		      "unit", au->who.unit, "hits", (json_int_t)hits, "sources", sources, "records",
-		      records, "subjects", subjects);
+	f = json_pack("{s:I, s:s, s:{s:s, s:s, s:s, s:s}, s:I, s:o, s:o, s:o}", "search",
+		      (json_int_t)au->seq, "status", s != NULL ? "done" : "cancelled", "who", "user",
+		      au->who.user, "unit", au->who.unit, "device", au->who.device, "addr",
+		      au->who.addr, "hits", (json_int_t)hits, "sources", sources, "records", records,
+		      "subjects", subjects);
+	if (f != NULL && au->context != NULL)
+		json_object_update(f, au->context);
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		json_decref(f);
@@ -221,6 +229,7 @@ void audit_search_free(struct audit_search *au)
 		return;
 	if (au->begun && !au->ended)
 		audit_search_write_end(au, NULL);
+	json_decref(au->context);
 	config_unref(au->cfg);
 	free(au);
 }

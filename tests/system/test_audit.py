@@ -326,6 +326,8 @@ def test_oversight_finds_who_looked_up_a_plate():
         check(status == 200, (status, body))
         text = body.decode()
         check(text.startswith("seq,ts,type,user,") and ",result," in text, text)
+        # a row from the results still says why the lookup was made
+        check(",patrol,I-77,1-ABC-123,result," in text, text)
         # a name in either order
         status, _, body = s.d.request("GET", "/v1/audit/lookups?subject=JANSSENS%2C%20marie")
         rows = json.loads(body)["rows"]
