@@ -22,6 +22,7 @@
 #include "core/err.h"
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/loop.h"
@@ -106,6 +107,10 @@ void audit_stats(uint64_t *entries, uint64_t *fsyncs);
  * written: {"error":{"code":"audit_unavailable","message":...}}. */
 struct evhttp_request;
 void audit_reply_unavailable(struct evhttp_request *req, const char *msg);
+
+/* Writes req's client address (the TCP peer) to out when a principal did not
+ * carry one, so every search entry names where it came from. */
+void audit_peer_addr(struct evhttp_request *req, char *out, size_t outlen);
 
 /* The log folder of the open log (NULL when none). */
 const char *audit_dir(void);

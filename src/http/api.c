@@ -177,6 +177,8 @@ static void api_search(struct evhttp_request *req, struct server_loop *sl)
 		reply_error(req, 401, "Unauthorized", FOCAL_E_DENIED, err.msg);
 		return;
 	}
+	if (who.addr[0] == '\0')
+		audit_peer_addr(req, who.addr, sizeof(who.addr));
 	if (sl->draining) {
 		reply_error(req, 503, "Service Unavailable", FOCAL_E_UNAVAIL, "focald is shutting down");
 		return;

@@ -200,6 +200,7 @@ def test_search_is_audited_before_sources_and_completed_with_digests():
         check(begin["who"]["user"] == "dev" and begin["purpose"] == "traffic_stop" and
               begin["case_ref"] == "PV-2026-0042", begin)
         check("1ABC123" in begin["subjects"] and "probe" in begin["sources"], begin)
+        check(begin["who"]["addr"] == "127.0.0.1", begin["who"])
         check(len(begin["ts"]) == 24 and begin["ts"].endswith("Z"), begin["ts"])
         end = s.wait_for(lambda e: e["type"] == "search.end" and e["search"] == begin["seq"])[0]
         shown = [r for ev, data in events if ev == "source" for r in data.get("records", [])]
