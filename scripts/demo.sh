@@ -22,6 +22,9 @@ Try, in another terminal:
   FOCAL_CACERT=$PWD/$data/tls/cert.pem build/focal search "1-ABC-123"
   curl --cacert $data/tls/cert.pem https://127.0.0.1:8443/v1/search \\
        -H 'Content-Type: application/json' -d '{"q":"Jan Peeters"}'
+Every search is in the audit log $data/audit/ (signing key generated there):
+  build/focal audit who-looked-up 1-ABC-123 --log $data/audit --format csv
+  build/focal audit verify --log $data/audit --key $data/audit/audit-key.pub.pem
 
 TXT
 exec build/focald -c "$data/focal.yaml" --dev-insecure-no-auth

@@ -16,8 +16,10 @@
 #include <string.h>
 
 #include "audit/audit.h"
+#include "audit/audit_search.h"
 #include "auth/auth.h"
 #include "auth/oidc.h"
+#include "auth/principal.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "http/reply.h"
@@ -33,6 +35,9 @@ struct api_search {
 	struct server_loop *sl;
 	struct search *search;
 	bool stream;
+	struct auth_principal who;
+	struct query_request *qr;   /* until the audit entry is durable */
+	struct audit_search *audit; /* the lookup's audit entries */
 };
 
 static void api_healthz(struct evhttp_request *req, struct server_loop *sl)
@@ -81,6 +86,8 @@ static void api_search_release(struct api_search *as)
 	if (as->evcon != NULL)
 		evhttp_connection_set_closecb(as->evcon, NULL, NULL);
 	search_free(as->search);
+	query_request_free(as->qr);
+	audit_search_free(as->audit);
 	server_loop_search_end(as->sl);
 	free(as);
 }
@@ -129,6 +136,7 @@ static void api_on_done(struct search *s, void *arg)
 	json_t *b = briefing_json(s);
 	json_t *sum = json_object_get(b, "summary");
 
+	audit_search_end(as->audit, s); /* what was shown */
 	/* what was searched is for the audit log (issue "Access policy"), not here */
 	log_emitj(LOG_INFO, "search", NULL,
 		  json_pack("{s:f, s:O, s:O, s:b}", "ms", search_elapsed_ms(s), "calls_ok",
@@ -168,10 +176,11 @@ static bool api_wants_stream(struct evhttp_request *req)
 	return accept != NULL && strstr(accept, "text/event-stream") != NULL;
 }
 
+static void api_search_audited(struct audit_search *au, int rc, const char *msg, void *arg);
+
 static void api_search(struct evhttp_request *req, struct server_loop *sl)
 {
-	const struct search_hooks hooks = { api_on_source, api_on_done, NULL };
-	struct search_hooks h = hooks;
+	struct auth_principal who;
 	struct query_request *qr = NULL;
 	struct api_search *as = NULL;
 	struct focal_err err;
@@ -182,12 +191,13 @@ static void api_search(struct evhttp_request *req, struct server_loop *sl)
 		reply_error(req, 405, "Method Not Allowed", FOCAL_E_INVAL, "use POST");
 		return;
 	}
-	if (!sl->srv->dev_no_auth) {
+	if (auth_request_principal(req, sl, &who, &err) != FOCAL_OK) {
 		metrics_inc(METRIC_SEARCHES_REJECTED);
-		reply_error(req, 401, "Unauthorized", FOCAL_E_DENIED,
-			  "authentication required: log in first");
+		reply_error(req, 401, "Unauthorized", FOCAL_E_DENIED, err.msg);
 		return;
 	}
+	if (who.addr[0] == '\0')
+		audit_peer_addr(req, who.addr, sizeof(who.addr));
 	if (sl->draining) {
 		reply_error(req, 503, "Service Unavailable", FOCAL_E_UNAVAIL, "focald is shutting down");
 		return;
@@ -208,10 +218,47 @@ static void api_search(struct evhttp_request *req, struct server_loop *sl)
 	}
 	as->req = req;
 	as->sl = sl;
-	as->stream = api_wants_stream(req);
-	as->evcon = evhttp_request_get_connection(req);
-	h.arg = as;
+	as->who = who;
+	as->qr = qr;
 	server_loop_search_begin(sl);
+	/* the lookup is made durable before any source is asked (fail closed) */
+	if (audit_search_begin(&as->audit, &as->who, qr,
+			       sl->loop.sources ? sl->loop.sources->cfg : sl->srv->cfg, NULL, &sl->loop,
+			       api_search_audited, as, &err) != FOCAL_OK) {
+		metrics_inc(METRIC_SEARCHES_REJECTED);
+		audit_reply_unavailable(req, err.msg);
+		api_search_release(as);
+	}
+}
+
+/* The search's audit entry is durable (rc 0) or could not be written. */
+static void api_search_audited(struct audit_search *au, int rc, const char *msg, void *arg)
+{
+	const struct search_hooks hooks = { api_on_source, api_on_done, NULL };
+	struct search_hooks h = hooks;
+	struct api_search *as = arg;
+	struct evhttp_request *req = as->req;
+	struct query_request *qr = as->qr;
+	struct server_loop *sl = as->sl;
+	struct focal_err err;
+
+	(void)au;
+	if (rc != FOCAL_OK) {
+		metrics_inc(METRIC_SEARCHES_REJECTED);
+		audit_reply_unavailable(req, msg);
+		api_search_release(as);
+		return;
+	}
+	as->evcon = evhttp_request_get_connection(req);
+	if (as->evcon == NULL) {
+		/* the client left while the entry was written: replying frees req */
+		evhttp_send_reply(req, 499, "Client Closed Request", NULL);
+		api_search_release(as);
+		return;
+	}
+	as->qr = NULL; /* search_start owns it from here */
+	as->stream = api_wants_stream(req);
+	h.arg = as;
 	if (as->stream) {
 		reply_headers(req, "text/event-stream");
 		evhttp_send_reply_start(req, 200, "OK");

@@ -28,6 +28,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/workpool.h"
+#include "audit/audit.h"
 #include "http/api.h"
 #include "http/tls.h"
 #include "sources/breaker.h"
@@ -387,6 +388,9 @@ int server_start(struct server *srv, const char *config_path, bool dev_no_auth,
 	if ((rc = workpool_create((size_t)srv->cfg->server.workers, 4096, &srv->pool, err)) != 0)
 		return rc;
 	workpool_set_default(srv->pool);
+	/* no audit log, no service: refuse to start without one (fail closed) */
+	if ((rc = audit_open(srv->cfg, err)) != 0)
+		return rc;
 	srv->nloops = (size_t)srv->cfg->server.threads;
 	srv->loops = calloc(srv->nloops, sizeof(*srv->loops));
 	srv->main_base = event_base_new();
@@ -428,6 +432,7 @@ int server_run(struct server *srv)
 
 void server_free(struct server *srv)
 {
+	audit_close(); /* after the loops: their last entries are in the queue */
 	workpool_destroy(srv->pool);
 	free(srv->loops);
 	if (srv->main_base != NULL)
