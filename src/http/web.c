@@ -325,6 +325,25 @@ static const struct config *web_current_config(struct server_loop *sl)
 	return sl->loop.sources != NULL ? sl->loop.sources->cfg : NULL;
 }
 
+/* "/admin" → 301 "/admin/" when admin/index.html exists.  The Location is
+ * echoed only once the path matched a loaded file, so it holds plain
+ * characters only. */
+static bool web_redirect_folder(struct evhttp_request *req, const struct web_config *wc,
+				const char *path)
+{
+	char key[WEB_URL_MAX];
+	int n = snprintf(key, sizeof(key), "%s/index.html", path);
+
+	if (n <= 0 || (size_t)n >= sizeof(key) || path[0] == '\0' ||
+	    path[strlen(path) - 1] == '/' || web_find(wc, key) == NULL)
+		return false;
+	key[strlen(path) + 1] = '\0'; /* "<path>/" */
+	reply_headers(req, "text/plain; charset=utf-8");
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Location", key);
+	evhttp_send_reply(req, 301, "Moved Permanently", NULL);
+	return true;
+}
+
 static void web_static(struct evhttp_request *req, struct server_loop *sl)
 {
 	const struct config *cfg = web_current_config(sl);
@@ -352,6 +371,8 @@ static void web_static(struct evhttp_request *req, struct server_loop *sl)
 	n = snprintf(key, sizeof(key), "%s%s", path,
 		     path[0] != '\0' && path[strlen(path) - 1] == '/' ? "index.html" : "");
 	f = (n > 0 && (size_t)n < sizeof(key)) ? web_find(wc, key) : NULL;
+	if (f == NULL && web_redirect_folder(req, wc, path))
+		return;
 	if (f == NULL) {
 		reply_error(req, 404, "Not Found", FOCAL_E_INVAL, "no such file");
 		return;
@@ -377,6 +398,15 @@ static void web_static(struct evhttp_request *req, struct server_loop *sl)
 			evhttp_send_reply(req, 304, "Not Modified", NULL);
 			return;
 		}
+	}
+	if (cmd == EVHTTP_REQ_HEAD) {
+		/* evhttp would send a body given one: only say how long it is */
+		char len[32];
+
+		snprintf(len, sizeof(len), "%zu", f->len);
+		evhttp_add_header(h, "Content-Length", len);
+		evhttp_send_reply(req, 200, "OK", NULL);
+		return;
 	}
 	buf = evbuffer_new();
 	if (buf == NULL || evbuffer_add(buf, f->data, f->len) != 0) {

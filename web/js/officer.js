@@ -52,6 +52,9 @@ function alertCard(a, entityLabels) {
 function renderAlerts(list, entityLabels = {}) {
   const box = $("#alerts");
   clear(box);
+  // the same warning reached twice (directly and through a linked hop) is shown once
+  const seen = new Set();
+  list = list.filter((a) => { const k = alertKey(a); if (seen.has(k)) return false; seen.add(k); return true; });
   const sorted = [...list].sort((x, y) => RANK_ORDER.indexOf(x.rank) - RANK_ORDER.indexOf(y.rank));
   if (sorted.length) box.append(el("h2", { class: "visually-hidden", text: `${sorted.length} warning(s)` }));
   for (const a of sorted) box.append(alertCard(a, entityLabels));
@@ -157,6 +160,11 @@ async function search(ev) {
         if (!run.alerts.has(k)) {
           run.alerts.set(k, data);
           renderAlerts([...run.alerts.values()]);
+          // on a phone the form fills the screen: bring the first warning into view
+          if (run.alerts.size === 1) {
+            const r = $("#alerts").getBoundingClientRect();
+            if (r.top < 0 || r.top > window.innerHeight / 2) $("#alerts").scrollIntoView({ block: "start" });
+          }
           const f = data.fields || {};
           announce(`Warning: ${RANK[data.rank] || RANK.other}. ${f.instruction || f.category || ""}`, true);
         }
@@ -182,6 +190,7 @@ function showRefusal(res) {
   $("#progress").textContent = "";
   const msg = api.errorText(res, `The search was refused (${res.status}).`);
   $("#search-error").textContent = msg;
+  if (/purpose|case_ref|reference/i.test(msg)) $("#purpose-box").open = true;
   if (/purpose/i.test(msg)) $("#purpose").focus();
   else if (/case_ref|reference/i.test(msg)) $("#case_ref").focus();
 }
@@ -190,6 +199,8 @@ boot({
   title: "Focal",
   requiredRole: "officer",
   onReady() {
+    // open on a vehicle terminal, folded on a phone (one tap away)
+    $("#purpose-box").open = window.matchMedia("(min-width: 40rem)").matches;
     $("#search-form").addEventListener("submit", search);
     $("#q").focus();
   },

@@ -162,8 +162,25 @@ function start(session) {
       text: `This console needs the ${S.page.requiredRole} role, which your account does not have.` }));
     return;
   }
+  showViews(session);
   watchIdle();
   S.page.onReady(session);
+}
+
+// Links to the other screens this user may use (the server checks anyway).
+const VIEWS = [["/", "Search", "officer"], ["/admin/", "Administration", "admin"],
+  ["/oversight/", "Oversight", "auditor"]];
+
+function showViews(session) {
+  const nav = $("#views");
+  if (!nav) return;
+  const roles = (session.user && session.user.roles) || [];
+  clear(nav);
+  for (const [href, text, role] of VIEWS) {
+    if (!session.dev && !roles.includes(role)) continue;
+    nav.append(el("a", { class: "button secondary", href, text,
+      "aria-current": location.pathname === href ? "page" : null }));
+  }
 }
 
 // --- idle lock ------------------------------------------------------------
