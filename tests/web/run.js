@@ -116,9 +116,12 @@ async function axe(page, what) {
   check(res.length === 0, `axe on ${what}: ${res.join("; ")}`);
 }
 
-async function shot(page, name) {
+// keepScroll: the screen as the user left it (the search screen scrolls its
+// first warning into view); otherwise from the top.
+async function shot(page, name, { keepScroll = false } = {}) {
   fs.mkdirSync(SHOTS, { recursive: true });
   const vp = page.viewportSize();
+  if (!keepScroll) await page.evaluate(() => window.scrollTo(0, 0));
   // what the screen shows, and the whole page below it
   await page.screenshot({ path: path.join(SHOTS, `${name}-${vp.width}x${vp.height}.png`) });
   await page.screenshot({ path: path.join(SHOTS, `${name}-${vp.width}x${vp.height}-full.png`), fullPage: true });
@@ -291,8 +294,9 @@ test("results_sources_cards_axe_screenshots", async () => {
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
       check(!overflow, "the page scrolls sideways");
       await axe(page, `results ${size} ${scheme}`);
+      await shot(page, `search-${scheme}`, { keepScroll: true });
       await page.click("#status summary");
-      await shot(page, `search-${scheme}`);
+      check(await page.isVisible("#status-list"), "the source list does not unfold");
       await noCspViolations(page);
       await page.context().close();
     }

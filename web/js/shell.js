@@ -168,7 +168,7 @@ function start(session) {
 }
 
 // Links to the other screens this user may use (the server checks anyway).
-const VIEWS = [["/", "Search", "officer"], ["/admin/", "Administration", "admin"],
+const VIEWS = [["/", "Search", "officer"], ["/admin/", "Admin", "admin"],
   ["/oversight/", "Oversight", "auditor"]];
 
 function showViews(session) {
