@@ -140,7 +140,10 @@ async function login(page, who = "main") {
   const user = who === "low" ? process.env.FOCAL_LOW_USER : process.env.FOCAL_USER;
   const password = who === "low" ? process.env.FOCAL_LOW_PASSWORD : process.env.FOCAL_PASSWORD;
   if (MODE === "dev") {
-    await page.locator("#dev-continue").click();
+    // no login service: the development button; or a development principal
+    // that GET /v1/auth/session already answers with: straight in
+    await page.waitForSelector("#dev-continue, #app-main:not([hidden])");
+    if (await page.isVisible("#dev-continue")) await page.locator("#dev-continue").click();
   } else {
     await page.fill("#username", user);
     await page.fill("#password", password);
@@ -166,8 +169,12 @@ async function login(page, who = "main") {
   await page.waitForSelector("#app-main:not([hidden])");
 }
 
+// A purpose and a reference are always given: a policy may require them.
 async function searchPlate(page, plate = PLATE) {
   await page.fill("#q", plate);
+  if (!(await page.isVisible("#purpose"))) await page.click("#purpose-box summary");
+  await page.selectOption("#purpose", "intervention");
+  await page.fill("#case_ref", "TEST-WEB-1");
   await page.click("#search-go");
   await page.waitForSelector("#alerts .alert", { timeout: 20000 });
   await page.waitForFunction(() => document.querySelector("#results").getAttribute("aria-busy") === "false",
@@ -222,8 +229,15 @@ test("login_screen_phone_and_terminal", async () => {
   for (const size of ["phone", "terminal"]) {
     const page = await newPage(size);
     await open(page, "/");
-    await page.waitForSelector("#login-form");
+    await page.waitForSelector("#login-form, #app-main:not([hidden])");
+    if (!(await page.isVisible("#login-form"))) {
+      // a development principal: GET /v1/auth/session let the app straight in
+      check(MODE === "dev", "the app opened without a login");
+      await page.context().close();
+      continue;
+    }
     check(await page.isVisible("#username") && await page.isVisible("#totp"), "no username/TOTP fields");
+    check(await page.getAttribute("#totp", "autocomplete") === "one-time-code", "the TOTP field is not a one-time-code field");
     if (MODE === "dev") check(await page.isVisible("#dev-continue"), "no development path without a login service");
     await axe(page, `login ${size}`);
     await shot(page, "login");
@@ -235,11 +249,17 @@ test("login_screen_phone_and_terminal", async () => {
 test("keyboard_only_search_alert_first", async () => {
   const page = await newPage("terminal");
   await open(page, "/");
-  if (MODE === "dev") {
-    await page.waitForSelector("#dev-continue");
+  await page.waitForSelector("#dev-continue, #login-form, #app-main:not([hidden])");
+  if (await page.isVisible("#dev-continue")) {
     await page.keyboard.press("Enter"); // the continue button has focus
-  } else {
-    await login(page);
+  } else if (await page.isVisible("#login-form")) {
+    // the username field has focus: type, Tab, type, Tab, type, Enter
+    await page.keyboard.type(process.env.FOCAL_USER);
+    await page.keyboard.press("Tab");
+    await page.keyboard.type(process.env.FOCAL_PASSWORD);
+    await page.keyboard.press("Tab");
+    await page.keyboard.type(await freshTotp(secrets.main || process.env.FOCAL_TOTP_SECRET));
+    await page.keyboard.press("Enter");
   }
   await page.waitForSelector("#app-main:not([hidden])");
   // the app put the focus in the search box; Tab order from the top: the skip
@@ -258,6 +278,16 @@ test("keyboard_only_search_alert_first", async () => {
   const qOutline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
   check(qOutline !== "none", "the focused search box has no visible outline");
   await page.keyboard.type(PLATE);
+  // Tab past the Search button to the purpose fold (open on a terminal)
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Tab");
+  check(await page.evaluate(() => document.activeElement.tagName === "SUMMARY"), "Tab does not reach the purpose fold");
+  await page.keyboard.press("Tab");
+  check(await page.evaluate(() => document.activeElement.id === "purpose"), "Tab does not reach the purpose");
+  await page.keyboard.type("Int"); // selects "Intervention"
+  check(await page.evaluate(() => document.activeElement.value === "intervention"), "typing does not pick the purpose");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("TEST-WEB-2");
   await page.keyboard.press("Enter");
   await page.waitForSelector("#alerts .alert", { timeout: 20000 });
   await page.waitForFunction(() => document.querySelector("#results").getAttribute("aria-busy") === "false");
@@ -415,6 +445,111 @@ test("oversight_console", async () => {
     await noCspViolations(page);
     await page.context().close();
   }
+});
+
+// The app's side of the identity contract, today: the browser's requests to
+// /v1/auth/* are answered by the test as the contract says (page.route), the
+// search goes to the real focald.  Checks the first-login enrolment with QR
+// and TOTP, recovery codes, the CSRF header on every POST, a wrong code, the
+// idle lock asking password + TOTP again, and logout.
+test("contract_login_enrol_csrf_lock_logout", async () => {
+  if (MODE !== "dev") throw new Skip("runs against the development focald only");
+  const page = await newPage("phone");
+  await page.clock.install();
+  const secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+  const user = { username: "jdoe", name: "Jan Doe", unit: "ANT-PATROL-3", roles: ["officer"], clearance: "restricted" };
+  const csrf = "csrf-" + crypto.randomBytes(16).toString("hex");
+  const seen = { logins: [], enrol: null, csrfOnSearch: null, logoutCsrf: null };
+  let loggedIn = false;
+  const json = (route, status, body) => route.fulfill({ status, contentType: "application/json", body: JSON.stringify(body) });
+  const ok = { status: "ok", user, csrf_token: csrf, idle_timeout_s: 900, expires_at: "2099-01-01T00:00:00Z" };
+  // a 1x1 PNG
+  const png = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+  await page.route("**/v1/auth/**", async (route) => {
+    const r = route.request();
+    const p = new URL(r.url()).pathname;
+    const body = r.postData() ? JSON.parse(r.postData()) : null;
+    if (p === "/v1/auth/session") return loggedIn ? json(route, 200, ok) : json(route, 401, { error: { code: "denied", message: "log in" } });
+    if (p === "/v1/auth/login") {
+      seen.logins.push(body);
+      if (body.password !== "right-password") return json(route, 401, { error: { code: "denied", message: "denied" } });
+      if (!seen.enrol) return json(route, 200, { status: "mfa_enrolment", enrolment_token: "enrol-1",
+        otpauth_uri: `otpauth://totp/Focal:jdoe?secret=${secret}&issuer=Focal`, qr_png: png });
+      if (body.totp !== totp(secret)) return json(route, 401, { error: { code: "denied", message: "denied" } });
+      loggedIn = true;
+      return json(route, 200, ok);
+    }
+    if (p === "/v1/auth/mfa/enrol") {
+      seen.enrol = body;
+      if (body.enrolment_token !== "enrol-1" || body.totp !== totp(secret)) return json(route, 401, { error: { code: "denied", message: "denied" } });
+      loggedIn = true;
+      return json(route, 200, { ...ok, recovery_codes: ["aaaa-bbbb", "cccc-dddd"] });
+    }
+    if (p === "/v1/auth/logout") {
+      seen.logoutCsrf = r.headers()["x-csrf-token"];
+      loggedIn = false;
+      return route.fulfill({ status: 204 });
+    }
+    return json(route, 404, { error: { code: "invalid", message: "no such endpoint" } });
+  });
+  await page.route("**/v1/search", (route) => {
+    seen.csrfOnSearch = route.request().headers()["x-csrf-token"];
+    return route.continue();
+  });
+  await open(page, "/");
+  await page.waitForSelector("#login-form");
+  check(!(await page.isVisible("#dev-continue")), "the development path shows although a login service answers");
+  // a wrong password is refused, the password field is emptied
+  await page.fill("#username", "jdoe");
+  await page.fill("#password", "wrong");
+  await page.fill("#totp", "123456");
+  await page.click("#login-form button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#login-error").textContent.length > 0);
+  check(await page.isHidden("#app-main"), "the app opened after a refused login");
+  check(await page.inputValue("#password") === "", "the password stays in the field after a refused login");
+  // first login: enrolment with the QR and the otpauth URI
+  await page.fill("#password", "right-password");
+  await page.fill("#totp", "000000");
+  await page.click("#login-form button[type=submit]");
+  await page.waitForSelector("#enrol-form");
+  check(await page.getAttribute("#enrol-qr", "src") === png, "the QR is not shown");
+  check((await page.textContent("#enrol-uri")).includes(secret), "the otpauth URI is not shown");
+  await axe(page, "enrolment");
+  await shot(page, "enrol");
+  await page.fill("#totp", totp(secret));
+  await page.click("#enrol-form button[type=submit]");
+  await page.waitForSelector("#recovery");
+  check((await page.textContent("#recovery")).includes("cccc-dddd"), "recovery codes not shown");
+  await page.click("#recovery-done");
+  await page.waitForSelector("#app-main:not([hidden])");
+  check((await page.textContent("#app-header")).includes("Jan Doe") || page.viewportSize().width < 640, "the user is not named");
+  check(!(await page.isVisible("a[href='/admin/']")), "an officer is offered the admin console");
+  await searchPlate(page);
+  await assertAlertFirst(page);
+  check(seen.csrfOnSearch === csrf, `the search sent X-CSRF-Token ${seen.csrfOnSearch}`);
+  // idle lock: password + TOTP again through the same login call
+  const settings = await page.evaluate(() => fetch("/v1/web/settings").then((r) => r.json()));
+  await page.clock.fastForward((settings.idle_lock_s + 5) * 1000);
+  await page.waitForSelector("#unlock-form");
+  check(!(await page.isVisible("#alerts .alert")), "the alert is visible while locked");
+  await page.fill("#unlock-password", "wrong");
+  await page.fill("#totp", totp(secret));
+  await page.click("#unlock-form button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#unlock-form .error").textContent.length > 0);
+  check(await page.isVisible("#unlock-form"), "a wrong password unlocked the app");
+  await page.fill("#unlock-password", "right-password");
+  await page.fill("#totp", totp(secret));
+  await page.click("#unlock-form button[type=submit]");
+  await page.waitForSelector("#alerts .alert", { state: "visible" });
+  const last = seen.logins[seen.logins.length - 1];
+  check(last.username === "jdoe" && last.password === "right-password", "unlock did not use the login call");
+  // logout: the server is told (with the CSRF header), the page forgets everything
+  await page.click("#logout");
+  await page.waitForSelector("#login-form");
+  check(seen.logoutCsrf === csrf, "logout without the CSRF header");
+  check(!(await page.content()).includes("1ABC123"), "results survive the logout");
+  await noCspViolations(page);
+  await page.context().close();
 });
 
 // --- against the identity backend ------------------------------------------
