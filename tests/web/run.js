@@ -552,6 +552,30 @@ test("contract_login_enrol_csrf_lock_logout", async () => {
   await page.context().close();
 });
 
+// The session's absolute end (expires_at) drops the page's data without
+// waiting for a request to fail.
+test("contract_session_end_drops_data", async () => {
+  if (MODE !== "dev") throw new Skip("runs against the development focald only");
+  const page = await newPage("terminal");
+  await page.clock.install();
+  const user = { username: "jdoe", name: "Jan Doe", unit: "U", roles: ["officer"], clearance: "restricted" };
+  let alive = true;
+  const expires = new Date(Date.now() + 120 * 1000).toISOString();
+  await page.route("**/v1/auth/session", (route) => route.fulfill(alive
+    ? { status: 200, contentType: "application/json", body: JSON.stringify({ user, csrf_token: "c", idle_timeout_s: 3600, expires_at: expires }) }
+    : { status: 401, contentType: "application/json", body: JSON.stringify({ error: { code: "denied", message: "ended" } }) }));
+  await open(page, "/");
+  await page.waitForSelector("#app-main:not([hidden])");
+  await searchPlate(page);
+  alive = false;
+  await page.clock.fastForward(125 * 1000);
+  await page.waitForSelector("#login-form");
+  check(new URL(page.url()).search === "", "the end-of-session marker stays in the address bar");
+  check((await page.textContent("#login-form")).includes("session ended"), "no word that the session ended");
+  check(!(await page.content()).includes("1ABC123"), "results survive the end of the session");
+  await page.context().close();
+});
+
 // --- against the identity backend ------------------------------------------
 test("login_wrong_password_refused", async () => {
   const page = await newPage();

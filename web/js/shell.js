@@ -157,6 +157,7 @@ function start(session) {
   $("#logout").hidden = false;
   $("#lock-btn").hidden = false;
   if (session.idle_timeout_s > 0) S.idleMs = Math.min(S.idleMs, session.idle_timeout_s * 1000);
+  expireAt(session.expires_at);
   if (S.page.requiredRole && !session.dev && !roles.includes(S.page.requiredRole)) {
     clear(main).append(el("p", { class: "error", role: "alert",
       text: `This console needs the ${S.page.requiredRole} role, which your account does not have.` }));
@@ -181,6 +182,14 @@ function showViews(session) {
     nav.append(el("a", { class: "button secondary", href, text,
       "aria-current": location.pathname === href ? "page" : null }));
   }
+}
+
+// When the session's absolute lifetime ends, the page drops its data at once
+// rather than at the next request's 401.
+function expireAt(when) {
+  clearTimeout(S.expiry);
+  const ms = Date.parse(when || "") - Date.now();
+  if (ms > 0 && ms < 2 ** 31 - 1) S.expiry = setTimeout(ended, ms);
 }
 
 // --- idle lock ------------------------------------------------------------
@@ -239,6 +248,7 @@ export function lock() {
 function unlock(session) {
   S.session = { ...S.session, ...session };
   api.setCsrf(S.session.csrf_token);
+  expireAt(S.session.expires_at);
   S.locked = false;
   clear($("#lock-view")).hidden = true;
   document.body.classList.remove("locked");
