@@ -106,11 +106,12 @@ async function noCspViolations(page) {
 }
 
 // axe-core, evaluated through the DevTools protocol (the page's CSP would
-// rightly refuse an injected script tag).  WCAG 2.0/2.1 A and AA rules.
+// rightly refuse an injected script tag).  WCAG 2.0/2.1 A and AA rules and
+// axe's best practices (landmarks, unique labels, headings).
 async function axe(page, what) {
   const res = await page.evaluate(async (src) => {
     if (!window.axe) (0, eval)(src);
-    const r = await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+    const r = await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } });
     return r.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
   }, AXE);
   check(res.length === 0, `axe on ${what}: ${res.join("; ")}`);
