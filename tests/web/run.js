@@ -359,6 +359,12 @@ test("idle_lock_hides_data", async () => {
   check(await page.evaluate(() => document.body.classList.contains("locked")), "body not locked");
   check(!(await page.isVisible("#alerts .alert")), "the alert is still visible when locked");
   check(!(await page.isVisible("#entities")), "results still visible when locked");
+  // Tab stays on the lock screen
+  for (let i = 0; i < 6; i++) {
+    await page.keyboard.press("Tab");
+    check(await page.evaluate(() => !document.activeElement || document.activeElement === document.body ||
+      !!document.activeElement.closest("#lock-view")), "Tab leaves the lock screen");
+  }
   await axe(page, "lock screen");
   await shot(page, "locked");
   if (MODE === "dev") {

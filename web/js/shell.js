@@ -210,7 +210,8 @@ export function lock() {
   S.locked = true;
   clearTimeout(S.timer);
   document.body.classList.add("locked");
-  $("#app-main").inert = true;
+  // everything behind the lock screen is out of reach of Tab and screen readers
+  for (const sel of ["#app-main", "#app-header", "a.skip"]) $(sel).inert = true;
   const v = $("#lock-view");
   clear(v).hidden = false;
   const u = S.session.user || {};
@@ -252,7 +253,7 @@ function unlock(session) {
   S.locked = false;
   clear($("#lock-view")).hidden = true;
   document.body.classList.remove("locked");
-  $("#app-main").inert = false;
+  for (const sel of ["#app-main", "#app-header", "a.skip"]) $(sel).inert = false;
   if (S.page.onUnlock) S.page.onUnlock();
   bump();
 }
