@@ -1400,6 +1400,14 @@ WHERE %s = %s
     return sources
 
 
+def web_root(out):
+    """The repository's web/ folder as the configuration names it: relative to
+    the configuration's folder when both are in the repository, else absolute."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    web, out = os.path.join(repo, "web"), os.path.abspath(out)
+    return os.path.relpath(web, out) if out.startswith(repo + os.sep) else web
+
+
 def write_config(out):
     sources = config_sources()
     lines = [
@@ -1418,6 +1426,9 @@ def write_config(out):
         "  port: 8443",
         "  tls_cert: tls/cert.pem",
         "  tls_key: tls/key.pem",
+        "",
+        "web:  # the officer app and the consoles (docs/web.md)",
+        "  root: %s" % web_root(out),
         "",
         "defaults:",
         "  deadline_ms: 2000",

@@ -10,7 +10,9 @@ pkgs=(build-essential meson ninja-build pkg-config python3 openssl sqlite3 curl
       libqrencode-dev)
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(libcmocka-dev clang libclang-rt-14-dev postgresql-15 postgresql-contrib slapd
-         ldap-utils procps oathtool apache2 libapache2-mod-auth-openidc chromium)
+         ldap-utils procps oathtool apache2 libapache2-mod-auth-openidc chromium nodejs)
+  # browser tests (tests/web): npm may come with nodejs (NodeSource) or apart (Debian)
+  command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -95,6 +95,31 @@ void metrics_source_observe(struct source_metrics *m, int status, double ms)
 		histogram_observe(&m->latency, ms);
 }
 
+void metrics_source_stats(struct source_metrics *m, struct metrics_source_stats *out)
+{
+	unsigned long long cum = 0, count;
+
+	memset(out, 0, sizeof(*out));
+	if (m == NULL)
+		return;
+	for (int s = 0; s <= SOURCE_SKIPPED && s < 8; s++)
+		out->calls[s] = atomic_load_explicit(&m->status[s], memory_order_relaxed);
+	count = atomic_load_explicit(&m->latency.count, memory_order_relaxed);
+	out->latency_count = count;
+	if (count == 0)
+		return;
+	out->latency_mean_ms = (double)atomic_load(&m->latency.sum_us) / 1000.0 / (double)count;
+	for (size_t i = 0; i <= NBUCKETS; i++) {
+		cum += atomic_load_explicit(&m->latency.bucket[i], memory_order_relaxed);
+		if (cum * 100 >= count * 95) {
+			/* beyond the last bound: report the last bound, the best we know */
+			out->latency_p95_ms = bucket_ms[i < NBUCKETS ? i : NBUCKETS - 1];
+			return;
+		}
+	}
+	out->latency_p95_ms = bucket_ms[NBUCKETS - 1];
+}
+
 struct out {
 	char *p;
 	size_t len, cap;

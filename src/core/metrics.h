@@ -29,6 +29,16 @@ struct source_metrics *metrics_source(const char *name); /* created on first use
 /* status is enum source_status; ms its duration. */
 void metrics_source_observe(struct source_metrics *m, int status, double ms);
 
+/* A snapshot of one source's series (the admin console's source table):
+ * calls by enum source_status, latency count, mean and the upper bound of the
+ * histogram bucket holding the 95th percentile (0 without calls). */
+struct metrics_source_stats {
+	unsigned long long calls[8]; /* index: enum source_status */
+	unsigned long long latency_count;
+	double latency_mean_ms, latency_p95_ms;
+};
+void metrics_source_stats(struct source_metrics *m, struct metrics_source_stats *out);
+
 /* The whole text; caller frees.  NULL on allocation failure. */
 char *metrics_render(void);
 void metrics_shutdown(void);
