@@ -18,6 +18,7 @@
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "auth/oidc.h"
+#include "auth/principal.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "http/reply.h"
@@ -110,6 +111,9 @@ static void api_on_done(struct search *s, void *arg)
 	json_t *b = briefing_json(s);
 	json_t *sum = json_object_get(b, "summary");
 
+	/* sources not searched, by reason (counts only) and fields redacted */
+	json_object_set_new(b, "policy", policy_plan_json(search_plan_of(s)));
+
 	/* what was searched is for the audit log (issue "Access policy"), not here */
 	log_emitj(LOG_INFO, "search", NULL,
 		  json_pack("{s:f, s:O, s:O, s:b}", "ms", search_elapsed_ms(s), "calls_ok",
@@ -155,9 +159,11 @@ static void api_search(struct evhttp_request *req, struct server_loop *sl)
 	struct search_hooks h = hooks;
 	struct query_request *qr = NULL;
 	struct api_search *as = NULL;
+	struct auth_principal who;
+	struct policy_plan *plan = NULL;
 	struct focal_err err;
 	json_t *body = NULL;
-	int rc;
+	int rc, status;
 
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
 		reply_error(req, 405, "Method Not Allowed", FOCAL_E_INVAL, "use POST");
@@ -181,8 +187,25 @@ static void api_search(struct evhttp_request *req, struct server_loop *sl)
 		return;
 	}
 	json_decref(body);
+	/* access policy: which sources this principal may ask, which fields it
+	 * may see, purpose binding (policy.h) */
+	if ((rc = auth_request_principal(req, sl, &who, &err)) != 0) {
+		query_request_free(qr);
+		reply_error(req, 401, "Unauthorized", rc, err.msg);
+		return;
+	}
+	rc = policy_plan_search(sl->loop.sources ? sl->loop.sources->cfg : NULL, &who, qr, &plan,
+				&status, &err);
+	if (rc != 0) {
+		query_request_free(qr);
+		metrics_inc(METRIC_SEARCHES_REJECTED);
+		reply_error(req, status, status == 428 ? "Precondition Required" : status == 400 ?
+			    "Bad Request" : "Service Unavailable", rc, err.msg);
+		return;
+	}
 	as = calloc(1, sizeof(*as));
 	if (as == NULL) {
+		policy_plan_free(plan);
 		query_request_free(qr);
 		reply_error(req, 503, "Service Unavailable", FOCAL_E_NOMEM, "out of memory");
 		return;
@@ -197,8 +220,8 @@ static void api_search(struct evhttp_request *req, struct server_loop *sl)
 		reply_headers(req, "text/event-stream");
 		evhttp_send_reply_start(req, 200, "OK");
 	}
-	rc = search_start(&sl->loop, qr, sl->srv->cfg->server.search_deadline_ms, &h, &as->search,
-			  &err);
+	rc = search_start_planned(&sl->loop, qr, plan, sl->srv->cfg->server.search_deadline_ms, &h,
+				  &as->search, &err);
 	if (rc != FOCAL_OK) {
 		if (as->stream) {
 			api_sse(req, "error", json_pack("{s:s}", "message", err.msg));
