@@ -1377,6 +1377,10 @@ def write_config(out):
         "  deadline_ms: 2000",
         "  max_rows: 50",
         "",
+        "# Access policy: the demo's rules (demo/policy.yaml, copied next to this file).",
+        "policy:",
+        "  file: policy.yaml",
+        "",
         "sources:",
     ]
     for name, kind, owner, cls, desc, db, queries, mapping in sources:
@@ -1397,6 +1401,10 @@ def write_config(out):
         lines.append("")
     with open(os.path.join(out, "focal.yaml"), "w", encoding="utf-8") as f:
         f.write("\n".join(lines))
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "policy.yaml"), encoding="utf-8") as f:
+        policy = f.read()
+    with open(os.path.join(out, "policy.yaml"), "w", encoding="utf-8") as f:
+        f.write(policy)
     return [s[0] for s in sources]
 
 

@@ -112,7 +112,7 @@ static void api_on_done(struct search *s, void *arg)
 	json_t *sum = json_object_get(b, "summary");
 
 	/* sources not searched, by reason (counts only) and fields redacted */
-	json_object_set_new(b, "policy", policy_plan_json(search_plan_of(s)));
+	policy_plan_annotate(b, search_plan_of(s));
 
 	/* what was searched is for the audit log (issue "Access policy"), not here */
 	log_emitj(LOG_INFO, "search", NULL,
