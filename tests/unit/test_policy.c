@@ -714,6 +714,64 @@ static void test_justification(void **state)
 	assert_true(selected[0] > 0);
 }
 
+/* The plan decides all sources at once, rule by rule; policy_decide one at a
+ * time, source by source.  Both must agree for every subject and context. */
+static void test_plan_agrees_with_decide(void **state)
+{
+	struct config *c = config_with_policy(
+		HEAD "purpose: {codes: [intervention], required_for: [strictly_confidential]}\n"
+		"rules:\n"
+		"  - {name: a, effect: allow, actions: [search, view], subject: {roles: [officer]},\n"
+		"     resource: {classification: [not_sensitive, restricted]}}\n"
+		"  - {name: b, effect: allow, actions: [search], subject: {roles: [detective]}}\n"
+		"  - {name: c, effect: allow, actions: [view], subject: {roles: [detective]},\n"
+		"     resource: {entities: [person, alert]}}\n"
+		"  - {name: d, effect: deny, actions: [search], resource: {sources: [pol-*]},\n"
+		"     context: {hours: \"20:00-06:00\"}}\n"
+		"  - {name: e, effect: deny, actions: [view], subject: {units: [ANT-*]},\n"
+		"     resource: {fields: [national_number, plate]}}\n"
+		"  - {name: f, effect: allow, actions: [search, view], resource: {owner: [Federal Police]},\n"
+		"     subject: {clearance: strictly_confidential}}\n");
+	static const char *const roles[] = { "officer", "detective", "officer,detective", "admin" };
+	static const char *const units[] = { "ANT-1", "GENT-2" };
+	struct auth_principal p;
+	struct policy_context ctx;
+	struct policy_decision d;
+	struct policy_plan *plan = NULL;
+	struct query_request *req = NULL;
+	struct focal_err err;
+	size_t checked = 0;
+
+	(void)state;
+	assert_int_equal(query_request_from_text("Peeters", &req, &err), 0);
+	for (size_t r = 0; r < 4; r++)
+		for (size_t u = 0; u < 2; u++)
+			for (int cl = 0; cl < 3; cl++)
+				for (int h = 0; h < 24; h += 5)
+					for (int pur = 0; pur < 2; pur++) {
+						who(&p, roles[r], units[u], (enum classification)cl);
+						at(&ctx, h, 0, 0);
+						ctx.purpose = pur ? "intervention" : NULL;
+						ctx.case_ref = pur ? "PV-1" : NULL;
+						assert_int_equal(policy_plan_new(c, &p, req, &ctx, &plan, &err), 0);
+						for (size_t i = 0; i < c->nsources; i++) {
+							const struct policy_decision *pd =
+								policy_plan_decision(plan, i);
+
+							policy_decide(policy_of(c), &p, &ctx, POLICY_SEARCH, i, -1, &d);
+							assert_int_equal(pd->verdict, d.verdict);
+							assert_string_equal(pd->rule, d.rule);
+							assert_int_equal(pd->line, d.line);
+							assert_true(pd->redact == d.redact);
+							checked++;
+						}
+						policy_plan_free(plan);
+					}
+	assert_int_equal(checked, 4 * 2 * 3 * 5 * 2 * 5);
+	query_request_free(req);
+	config_unref(c);
+}
+
 /* --- administer, fail closed, built-in ------------------------------------------- */
 
 static void test_admin(void **state)
@@ -911,6 +969,7 @@ int main(void)
 		cmocka_unit_test(test_redaction),
 		cmocka_unit_test(test_plan_redacts_records),
 		cmocka_unit_test(test_view_default_deny),
+		cmocka_unit_test(test_plan_agrees_with_decide),
 		cmocka_unit_test(test_purpose_binding),
 		cmocka_unit_test(test_justification),
 		cmocka_unit_test(test_admin),
