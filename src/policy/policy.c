@@ -11,8 +11,10 @@
 
 #include "core/cfgnode.h"
 #include "core/config.h"
+#include "http/server.h"
 #include "policy/policy_int.h"
 #include "sources/record.h"
+#include "sources/source.h"
 
 struct policy_config {
 	char *file;          /* absolute path of the policy file */
@@ -284,6 +286,15 @@ size_t policy_nrules(const struct policy *p)
 bool policy_is_bound(const struct policy *p)
 {
 	return p != NULL && p->bound;
+}
+
+int policy_check_admin_loop(struct server_loop *sl, const struct auth_principal *p,
+			    const char *what, struct focal_err *err)
+{
+	const struct config *cfg = sl != NULL && sl->loop.sources != NULL ? sl->loop.sources->cfg
+									     : NULL;
+
+	return policy_check_admin(policy_of(cfg), p, what, err);
 }
 
 const struct api_route policy_api_routes[] = {

@@ -139,6 +139,13 @@ void policy_decide(const struct policy *pol, const struct auth_principal *p,
 int policy_check_admin(const struct policy *pol, const struct auth_principal *p,
 		       const char *what, struct focal_err *err);
 
+/* The same for an HTTP handler on loop sl: the policy of the configuration
+ * this loop currently runs (reload-safe: never read sl->srv->cfg from a loop
+ * thread).  A handler replies 403 with err.msg when it returns non-zero. */
+struct server_loop;
+int policy_check_admin_loop(struct server_loop *sl, const struct auth_principal *p,
+			    const char *what, struct focal_err *err);
+
 /* --- a search's plan -------------------------------------------------------- */
 
 struct policy_plan;

@@ -20,6 +20,7 @@
 #include "auth/principal.h"
 #include "core/config.h"
 #include "core/metrics.h"
+#include "http/server.h"
 #include "policy/policy.h"
 #include "search/query.h"
 #include "sources/breaker.h"
@@ -845,6 +846,20 @@ static void test_builtin_policy(void **state)
 	assert_int_equal(verdict(policy_of(cfg), &p, &ctx, PUB), POLICY_DENY);
 	assert_int_equal(policy_check_admin(policy_of(cfg), &p, "audit", &err), 0);
 	assert_int_equal(policy_check_admin(policy_of(cfg), &p, "users", &err), FOCAL_E_DENIED);
+
+	/* from an HTTP handler: the loop's current configuration; none → denied */
+	{
+		struct server_loop sl;
+		struct source_set set;
+
+		memset(&sl, 0, sizeof(sl));
+		memset(&set, 0, sizeof(set));
+		assert_int_equal(policy_check_admin_loop(&sl, &p, "audit", &err), FOCAL_E_DENIED);
+		set.cfg = cfg;
+		sl.loop.sources = &set;
+		assert_int_equal(policy_check_admin_loop(&sl, &p, "audit", &err), 0);
+		assert_int_equal(policy_check_admin_loop(&sl, &p, "users", &err), FOCAL_E_DENIED);
+	}
 }
 
 /* --- validation ------------------------------------------------------------------- */
