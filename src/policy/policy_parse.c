@@ -274,7 +274,7 @@ static int parse_resource(const struct cfg_node *n, struct policy_rule *r, struc
 {
 	static const char *const keys[] = { "sources", "classification", "owner", "entities",
 					    "fields", "admin", NULL };
-	static const char *entity_vocab[ENTITY__COUNT + 1];
+	const char *entity_vocab[ENTITY__COUNT + 1];
 	struct cfg_node v, it;
 	const char *s;
 	unsigned ents = 0;
@@ -284,6 +284,7 @@ static int parse_resource(const struct cfg_node *n, struct policy_rule *r, struc
 
 	for (int k = 0; k < ENTITY__COUNT; k++)
 		entity_vocab[k] = entity_kind_name((enum entity_kind)k);
+	entity_vocab[ENTITY__COUNT] = NULL;
 	if ((rc = cfg_expect_map(n, "resource", err)) != 0 ||
 	    (rc = cfg_check_keys(n, keys, err)) != 0)
 		return rc;
