@@ -773,6 +773,131 @@ static void test_plan_agrees_with_decide(void **state)
 	config_unref(c);
 }
 
+/* The authorization matrix: roles × clearances × sources × purpose × every
+ * field, each cell checked against a small reference implementation of the
+ * same policy written by hand below (differential testing, as Cedar does):
+ * the two share no code, so a bug in the evaluator shows as a disagreement. */
+static const char matrix_policy[] =
+	HEAD "purpose: {codes: [intervention], required_for: [strictly_confidential]}\n"
+	"rules:\n"
+	"  - {name: officers, effect: allow, actions: [search, view], subject: {roles: [officer]},\n"
+	"     resource: {classification: [not_sensitive, restricted]}}\n"
+	"  - {name: detectives, effect: allow, actions: [search, view], subject: {roles: [detective]}}\n"
+	"  - {name: no-plates, effect: deny, actions: [search], subject: {roles: [officer]},\n"
+	"     resource: {sources: [plates]}}\n"
+	"  - {name: hide-nn, effect: deny, actions: [view], subject: {roles: [officer]},\n"
+	"     resource: {fields: [national_number]}}\n"
+	"  - {name: hide-alert-reason, effect: deny, actions: [view], resource: {entities: [alert],\n"
+	"     fields: [reason]}}\n"
+	"  - {name: detectives-no-report-text, effect: deny, actions: [view],\n"
+	"     subject: {roles: [detective]}, resource: {sources: [pol-reports], entities: [report]}}\n";
+
+static const enum classification matrix_class[] = {
+	CLASS_NOT_SENSITIVE, CLASS_RESTRICTED, CLASS_STRICTLY_CONFIDENTIAL,
+	CLASS_STRICTLY_CONFIDENTIAL, CLASS_NOT_SENSITIVE,
+};
+
+/* The reference: what the policy above means, cell by cell. */
+static bool ref_allowed_by_rules(bool officer, bool detective, size_t src)
+{
+	return (officer && matrix_class[src] <= CLASS_RESTRICTED) || detective;
+}
+
+static enum policy_verdict ref_search(bool officer, bool detective, enum classification cl,
+				      size_t src, bool purpose)
+{
+	if (matrix_class[src] > cl)
+		return POLICY_DENY; /* clearance ceiling */
+	if (officer && src == PLATES)
+		return POLICY_DENY; /* no-plates */
+	if (!ref_allowed_by_rules(officer, detective, src))
+		return POLICY_DENY; /* default */
+	if (matrix_class[src] == CLASS_STRICTLY_CONFIDENTIAL && !purpose)
+		return POLICY_NEEDS_PURPOSE;
+	return POLICY_ALLOW;
+}
+
+static bool ref_visible(bool officer, bool detective, size_t src, int kind, const char *field)
+{
+	if (!ref_allowed_by_rules(officer, detective, src))
+		return false; /* no view rule allows it */
+	if (officer && strcmp(field, "national_number") == 0)
+		return false;
+	if (kind == ENTITY_ALERT && strcmp(field, "reason") == 0)
+		return false;
+	if (detective && src == REPORTS && kind == ENTITY_REPORT)
+		return false;
+	return true;
+}
+
+static void test_authorization_matrix(void **state)
+{
+	static const char *const roles[] = { "officer", "detective", "officer,detective", "admin" };
+	struct config *c = config_with_policy(matrix_policy);
+	struct auth_principal p;
+	struct policy_context ctx;
+	struct policy_decision d;
+	struct policy_plan *plan = NULL;
+	struct query_request *req = NULL;
+	struct focal_err err;
+	size_t cells = 0;
+
+	(void)state;
+	assert_int_equal(query_request_from_text("Peeters", &req, &err), 0);
+	for (size_t r = 0; r < 4; r++)
+		for (int cl = 0; cl < 3; cl++)
+			for (int pur = 0; pur < 2; pur++) {
+				bool officer = strstr(roles[r], "officer") != NULL;
+				bool detective = strstr(roles[r], "detective") != NULL;
+
+				who(&p, roles[r], "", (enum classification)cl);
+				at(&ctx, 10, 0, 0);
+				ctx.purpose = pur ? "intervention" : NULL;
+				ctx.case_ref = pur ? "PV-1" : NULL;
+				assert_int_equal(policy_plan_new(c, &p, req, &ctx, &plan, &err), 0);
+				for (size_t src = 0; src < 5; src++) {
+					const struct policy_decision *pd = policy_plan_decision(plan, src);
+					enum policy_verdict want = ref_search(officer, detective,
+									       (enum classification)cl, src, pur);
+					uint64_t hidden = 0;
+
+					for (int id = 0; id < 64; id++) {
+						int kind;
+						const char *name = policy_field_name(id, &kind);
+						bool vis;
+
+						if (name == NULL)
+							break;
+						vis = matrix_class[src] <= (enum classification)cl &&
+						      ref_visible(officer, detective, src, kind, name);
+						policy_decide(policy_of(c), &p, &ctx, POLICY_VIEW, src, id, &d);
+						if ((d.verdict == POLICY_ALLOW) != vis)
+							fail_msg("view %s.%s of source %zu by %s/%d: policy %s, "
+								 "reference %s", entity_kind_name(kind), name, src,
+								 roles[r], cl, policy_verdict_name(d.verdict),
+								 vis ? "visible" : "hidden");
+						if (!vis)
+							hidden |= UINT64_C(1) << id;
+						cells++;
+					}
+					if (want == POLICY_ALLOW && hidden != 0)
+						want = POLICY_ALLOW_REDACTED;
+					if (pd->verdict != want)
+						fail_msg("search of source %zu by %s/%d purpose %d: policy %s (%s), "
+							 "reference %s", src, roles[r], cl, pur,
+							 policy_verdict_name(pd->verdict), pd->rule,
+							 policy_verdict_name(want));
+					if (want == POLICY_ALLOW || want == POLICY_ALLOW_REDACTED)
+						assert_true(pd->redact == hidden);
+					cells++;
+				}
+				policy_plan_free(plan);
+			}
+	assert_int_equal(cells, 4 * 3 * 2 * 5 * (55 + 1));
+	query_request_free(req);
+	config_unref(c);
+}
+
 /* --- administer, fail closed, built-in ------------------------------------------- */
 
 static void test_admin(void **state)
@@ -985,6 +1110,7 @@ int main(void)
 		cmocka_unit_test(test_plan_redacts_records),
 		cmocka_unit_test(test_view_default_deny),
 		cmocka_unit_test(test_plan_agrees_with_decide),
+		cmocka_unit_test(test_authorization_matrix),
 		cmocka_unit_test(test_purpose_binding),
 		cmocka_unit_test(test_justification),
 		cmocka_unit_test(test_admin),
