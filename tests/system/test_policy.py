@@ -17,6 +17,7 @@ import os
 import re
 import signal
 import sqlite3
+import subprocess
 import sys
 import time
 
@@ -195,7 +196,19 @@ def test_redacted_fields_never_leave_focald():
         check(events and events[-1][0] == "briefing", [e for e, _ in events])
         check(PHONE not in text and BIRTH not in text and "1985-07-30" not in text,
               "redacted value in the SSE stream")
-        # the CLI renders what focald sends: nothing to leak either
+        # the CLI, rendered and as JSON
+        env = dict(os.environ, FOCAL_URL="https://127.0.0.1:%d" % d.port, FOCAL_CACERT=d.cert,
+                   NO_COLOR="1")
+        for extra in ([], ["--json"]):
+            r = subprocess.run([os.path.join(BUILD, "focal"), "search", "--purpose", "intervention",
+                                "--case", "PV-1"] + extra + ["Peeters"], env=env, timeout=30,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            out = r.stdout.decode("utf-8", "replace")
+            check(r.returncode == 0 and "Peeters" in out, out)
+            check(PHONE not in out and BIRTH not in out and "1985-07-30" not in out,
+                  "redacted value in the CLI's output")
+            if not extra:  # the rendered briefing says what was kept out
+                check("1 sources not searched: other_unit" in out, out)
     finally:
         d.stop()
     log = d.read_log()
@@ -277,12 +290,44 @@ def test_missing_policy_file_refuses_to_start():
     check("policy.yaml" in d.read_log(), d.read_log()[-500:])
 
 
+def test_cli_policy_check_and_explain():
+    d = Focald(BUILD, "")
+    make_data(d.dir)
+    d.write_config(SOURCES % {"dir": d.dir})
+    write_policy(d)
+    focal = os.path.join(BUILD, "focal")
+    policy = os.path.join(d.dir, "policy.yaml")
+
+    def run(*args):
+        r = subprocess.run([focal, "policy"] + list(args), stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=30)
+        return r.returncode, r.stdout.decode()
+
+    rc, out = run("check", policy, "--config", d.config)
+    check(rc == 0 and "valid, 3 rules" in out, out)
+    rc, out = run("explain", "--config", d.config, "--roles", "officer", "--clearance",
+                  "strictly_confidential", "--source", "secret_intel")
+    check(rc == 1 and "deny" in out and "no-intel (" in out and "policy.yaml:" in out, out)
+    rc, out = run("explain", "--config", d.config, "--roles", "officer", "--clearance",
+                  "restricted", "--source", "registry", "--purpose", "intervention", "--case", "PV-1")
+    check(rc == 0 and "allow_redacted" in out and "person.phone by hide-phone-and-birth" in out, out)
+    rc, out = run("explain", "--config", d.config, "--roles", "officer", "--source", "registry")
+    check(rc == 1 and "clearance" in out, out)
+    rc, out = run("explain", "--config", d.config, "--user", "jdoe", "--source", "registry")
+    check(rc == 2 and "--roles" in out, out)
+    with open(policy, "a") as f:
+        f.write("  - {name: typo, effect: allow, actions: [search], subjet: {}}\n")
+    rc, out = run("check", policy)
+    check(rc == 1 and re.search(r"policy\.yaml:\d+:\d+: unknown key 'subjet'", out), out)
+
+
 TESTS = [
     test_denied_source_is_never_queried,
     test_redacted_fields_never_leave_focald,
     test_purpose_binding,
     test_reload_applies_at_once_and_invalid_keeps_old,
     test_missing_policy_file_refuses_to_start,
+    test_cli_policy_check_and_explain,
 ]
 
 if __name__ == "__main__":
