@@ -1578,8 +1578,12 @@ def verify(out, base_url, insecure):
     failed = 0
     for case in doc["cases"]:
         for srch in case["searches"]:
+            # the demo policy binds restricted sources to a purpose and a case
+            # reference and prompts for justifications (demo/policy.yaml)
+            body = dict(srch["request"], purpose="investigation", case_ref="VERIFY-" + case["id"],
+                        justification="verification of the planted demo cases")
             req = urllib.request.Request(base_url.rstrip("/") + "/v1/search",
-                                         data=json.dumps(srch["request"]).encode(),
+                                         data=json.dumps(body).encode(),
                                          headers={"Content-Type": "application/json"})
             try:
                 with urllib.request.urlopen(req, context=ctx, timeout=10) as r:

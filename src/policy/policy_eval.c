@@ -466,7 +466,9 @@ int policy_plan_new(const struct config *cfg, const struct auth_principal *p,
 		return FOCAL_OK;
 	}
 	subject_prepare(pol, p, ctx, &s);
-	if (ctx->purpose != NULL && s.purpose < 0) {
+	/* with codes configured, a code outside them is a mistake worth a clear
+	 * 400; with none, purpose is free text the policy does not read */
+	if (ctx->purpose != NULL && s.purpose < 0 && pol->ncodes > 0) {
 		codes[0] = '\0';
 		for (size_t c = 0; c < pol->ncodes && off < sizeof(codes); c++)
 			off += (size_t)snprintf(codes + off, sizeof(codes) - off, "%s%s", c ? ", " : "",
@@ -475,7 +477,7 @@ int policy_plan_new(const struct config *cfg, const struct auth_principal *p,
 		policy_plan_free(plan);
 		return focal_err_set(err, FOCAL_E_INVAL, "purpose: unknown purpose code \"%s\"; "
 				     "expected one of: %s", ctx->purpose,
-				     pol->ncodes ? codes : "(no purpose codes are configured)");
+				     codes);
 	}
 	memset(active, -1, pol->nrules ? pol->nrules : 1);
 	plan->codes = (const char *const *)pol->codes;

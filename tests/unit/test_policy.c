@@ -972,6 +972,21 @@ static void test_builtin_policy(void **state)
 	assert_int_equal(policy_check_admin(policy_of(cfg), &p, "audit", &err), 0);
 	assert_int_equal(policy_check_admin(policy_of(cfg), &p, "users", &err), FOCAL_E_DENIED);
 
+	/* no purpose codes configured: purpose is free text, not refused */
+	{
+		struct policy_plan *plan = NULL;
+		struct query_request *req = NULL;
+
+		assert_int_equal(query_request_from_text("Peeters", &req, &err), 0);
+		ctx.purpose = "anything at all";
+		who(&p, "officer", "", CLASS_STRICTLY_CONFIDENTIAL);
+		assert_int_equal(policy_plan_new(cfg, &p, req, &ctx, &plan, &err), 0);
+		assert_true(policy_plan_allows(plan, WANTED));
+		policy_plan_free(plan);
+		query_request_free(req);
+		who(&p, "auditor", "", CLASS_STRICTLY_CONFIDENTIAL);
+	}
+
 	/* from an HTTP handler: the loop's current configuration; none → denied */
 	{
 		struct server_loop sl;
