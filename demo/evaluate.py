@@ -86,6 +86,11 @@ class Client:
             c.close()
 
     def search(self, request):
+        # as an officer would: purpose, case reference and justification, which
+        # an access policy with purpose binding requires (demo/policy.yaml)
+        request = dict(request, purpose=request.get("purpose", "investigation"),
+                       case_ref=request.get("case_ref", "EVAL-1"),
+                       justification=request.get("justification", "evaluation of the labelled set"))
         status, data = self.request("POST", "/v1/search", request)
         if status != 200:
             raise RuntimeError("HTTP %d: %s" % (status, data[:300].decode("utf-8", "replace")))

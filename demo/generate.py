@@ -1434,6 +1434,10 @@ def write_config(out):
         "  deadline_ms: 2000",
         "  max_rows: 50",
         "",
+        "# Access policy: the demo's rules (demo/policy.yaml, copied next to this file).",
+        "policy:",
+        "  file: policy.yaml",
+        "",
         "sources:",
     ]
     for name, kind, owner, cls, desc, db, queries, mapping in sources:
@@ -1454,6 +1458,10 @@ def write_config(out):
         lines.append("")
     with open(os.path.join(out, "focal.yaml"), "w", encoding="utf-8") as f:
         f.write("\n".join(lines))
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "policy.yaml"), encoding="utf-8") as f:
+        policy = f.read()
+    with open(os.path.join(out, "policy.yaml"), "w", encoding="utf-8") as f:
+        f.write(policy)
     return [s[0] for s in sources]
 
 
@@ -1627,8 +1635,12 @@ def verify(out, base_url, insecure):
     failed = 0
     for case in doc["cases"]:
         for srch in case["searches"]:
+            # the demo policy binds restricted sources to a purpose and a case
+            # reference and prompts for justifications (demo/policy.yaml)
+            body = dict(srch["request"], purpose="investigation", case_ref="VERIFY-" + case["id"],
+                        justification="verification of the planted demo cases")
             req = urllib.request.Request(base_url.rstrip("/") + "/v1/search",
-                                         data=json.dumps(srch["request"]).encode(),
+                                         data=json.dumps(body).encode(),
                                          headers={"Content-Type": "application/json"})
             try:
                 with urllib.request.urlopen(req, context=ctx, timeout=10) as r:

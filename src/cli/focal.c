@@ -43,7 +43,7 @@ static size_t on_data(char *ptr, size_t size, size_t n, void *arg)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: focal search [--json] [--url URL] [--cacert FILE] [--purpose P]\n"
-		   "                    [--case REF] \"text\"\n"
+		   "                    [--case REF] [--justification TEXT] \"text\"\n"
 		   "  URL defaults to $FOCAL_URL or https://127.0.0.1:8443\n"
 		   "  FILE defaults to $FOCAL_CACERT (the CA that signed focald's certificate)\n");
 }
@@ -55,10 +55,11 @@ static int cmd_search(int argc, char **argv)
 		{ "cacert", required_argument, NULL, 'c' },
 		{ "purpose", required_argument, NULL, 'p' },
 		{ "case", required_argument, NULL, 'r' }, { "help", no_argument, NULL, 'h' },
+		{ "justification", required_argument, NULL, 'J' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *url = getenv("FOCAL_URL"), *cacert = getenv("FOCAL_CACERT");
-	const char *purpose = NULL, *case_ref = NULL;
+	const char *purpose = NULL, *case_ref = NULL, *justification = NULL;
 	struct response resp = { 0 };
 	struct curl_slist *hdrs = NULL;
 	char endpoint[1024], errbuf[CURL_ERROR_SIZE] = "";
@@ -76,6 +77,7 @@ static int cmd_search(int argc, char **argv)
 		case 'c': cacert = optarg; break;
 		case 'p': purpose = optarg; break;
 		case 'r': case_ref = optarg; break;
+		case 'J': justification = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -94,6 +96,8 @@ static int cmd_search(int argc, char **argv)
 		json_object_set_new(req, "purpose", json_string(purpose));
 	if (case_ref != NULL)
 		json_object_set_new(req, "case_ref", json_string(case_ref));
+	if (justification != NULL)
+		json_object_set_new(req, "justification", json_string(justification));
 	body = json_dumps(req, JSON_COMPACT);
 	curl = curl_easy_init();
 	if (body == NULL || curl == NULL)

@@ -291,4 +291,15 @@ void render_briefing(const json_t *b, FILE *out, bool colour)
 		(long long)json_integer_value(json_object_get(sum, "sources_not_searched")),
 		str(sum, "not_searched_reason"), json_number_value(json_object_get(b, "elapsed_ms")),
 		p->off);
+	/* the access policy: how many sources were kept out and why (never which) */
+	json_array_foreach(json_object_get(json_object_get(b, "policy"), "denied"), i, qi) {
+		const json_t *req = json_object_get(qi, "required");
+
+		fprintf(out, "%s%lld sources not searched: %s%s%s%s%s\n", p->dim,
+			(long long)json_integer_value(json_object_get(qi, "source_count")),
+			str(qi, "reason"), req ? " (give " : "",
+			req ? json_string_value(json_array_get(req, 0)) : "",
+			json_array_size(req) > 1 ? " and case_ref" : "", req ? ")" : "");
+		fputs(p->off, out);
+	}
 }

@@ -328,6 +328,8 @@ static int config_build(struct cfg_doc *doc, struct config **out, struct focal_e
 	}
 	if ((rc = config_sources(&n, c, err)) != 0 || (rc = config_modules(&root, c, err)) != 0)
 		goto fail;
+	if ((rc = policy_config_bind(c, err)) != 0) /* needs the sources parsed */
+		goto fail;
 	for (size_t i = 0; i < c->nsources; i++) {
 		c->sources[i].breaker = breaker_get(c->sources[i].name);
 		c->sources[i].metrics = metrics_source(c->sources[i].name);

@@ -37,6 +37,7 @@ struct api_search {
 	bool stream;
 	struct auth_principal who;
 	struct query_request *qr;   /* until the audit entry is durable */
+	struct policy_plan *plan;   /* idem: then the search owns both */
 	struct audit_search *audit; /* the lookup's audit entries */
 };
 
@@ -87,6 +88,7 @@ static void api_search_release(struct api_search *as)
 		evhttp_connection_set_closecb(as->evcon, NULL, NULL);
 	search_free(as->search);
 	query_request_free(as->qr);
+	policy_plan_free(as->plan);
 	audit_search_free(as->audit);
 	server_loop_search_end(as->sl);
 	free(as);
@@ -136,6 +138,8 @@ static void api_on_done(struct search *s, void *arg)
 	json_t *b = briefing_json(s);
 	json_t *sum = json_object_get(b, "summary");
 
+	/* sources not searched, by reason (counts only) and fields redacted */
+	policy_plan_annotate(b, search_plan_of(s));
 	audit_search_end(as->audit, s); /* what was shown */
 	/* what was searched is for the audit log (issue "Access policy"), not here */
 	log_emitj(LOG_INFO, "search", NULL,
@@ -178,14 +182,34 @@ static bool api_wants_stream(struct evhttp_request *req)
 
 static void api_search_audited(struct audit_search *au, int rc, const char *msg, void *arg);
 
+/* For the audit entry (never for the officer): the sources the policy kept
+ * out of this search, with the rule that decided. */
+static json_t *api_sources_denied(const struct config *cfg, const struct policy_plan *plan)
+{
+	json_t *denied = json_array();
+
+	for (size_t i = 0; cfg != NULL && i < cfg->nsources; i++) {
+		const struct policy_decision *d = policy_plan_decision(plan, i);
+
+		if (d != NULL && (d->verdict == POLICY_DENY || d->verdict == POLICY_NEEDS_PURPOSE))
+			json_array_append_new(denied, json_pack("{s:s, s:s, s:s}", "source",
+								cfg->sources[i].name, "rule",
+								d->rule ? d->rule : "", "reason",
+								d->reason ? d->reason : ""));
+	}
+	return json_pack("{s:o}", "sources_denied", denied);
+}
+
 static void api_search(struct evhttp_request *req, struct server_loop *sl)
 {
 	struct auth_principal who;
 	struct query_request *qr = NULL;
 	struct api_search *as = NULL;
+	struct policy_plan *plan = NULL;
+	const struct config *cfg;
 	struct focal_err err;
 	json_t *body = NULL;
-	int rc;
+	int rc, status;
 
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
 		reply_error(req, 405, "Method Not Allowed", FOCAL_E_INVAL, "use POST");
@@ -210,8 +234,20 @@ static void api_search(struct evhttp_request *req, struct server_loop *sl)
 		return;
 	}
 	json_decref(body);
+	/* access policy: which sources this principal may ask, which fields it
+	 * may see, purpose binding (policy.h) */
+	cfg = sl->loop.sources ? sl->loop.sources->cfg : sl->srv->cfg;
+	rc = policy_plan_search(cfg, &who, qr, &plan, &status, &err);
+	if (rc != 0) {
+		query_request_free(qr);
+		metrics_inc(METRIC_SEARCHES_REJECTED);
+		reply_error(req, status, status == 428 ? "Precondition Required" : status == 400 ?
+			    "Bad Request" : "Service Unavailable", rc, err.msg);
+		return;
+	}
 	as = calloc(1, sizeof(*as));
 	if (as == NULL) {
+		policy_plan_free(plan);
 		query_request_free(qr);
 		reply_error(req, 503, "Service Unavailable", FOCAL_E_NOMEM, "out of memory");
 		return;
@@ -220,11 +256,11 @@ static void api_search(struct evhttp_request *req, struct server_loop *sl)
 	as->sl = sl;
 	as->who = who;
 	as->qr = qr;
+	as->plan = plan;
 	server_loop_search_begin(sl);
 	/* the lookup is made durable before any source is asked (fail closed) */
-	if (audit_search_begin(&as->audit, &as->who, qr,
-			       sl->loop.sources ? sl->loop.sources->cfg : sl->srv->cfg, NULL, &sl->loop,
-			       api_search_audited, as, &err) != FOCAL_OK) {
+	if (audit_search_begin(&as->audit, &as->who, qr, cfg, api_sources_denied(cfg, plan),
+			       &sl->loop, api_search_audited, as, &err) != FOCAL_OK) {
 		metrics_inc(METRIC_SEARCHES_REJECTED);
 		audit_reply_unavailable(req, err.msg);
 		api_search_release(as);
@@ -239,6 +275,7 @@ static void api_search_audited(struct audit_search *au, int rc, const char *msg,
 	struct api_search *as = arg;
 	struct evhttp_request *req = as->req;
 	struct query_request *qr = as->qr;
+	struct policy_plan *plan = as->plan;
 	struct server_loop *sl = as->sl;
 	struct focal_err err;
 
@@ -256,15 +293,16 @@ static void api_search_audited(struct audit_search *au, int rc, const char *msg,
 		api_search_release(as);
 		return;
 	}
-	as->qr = NULL; /* search_start owns it from here */
+	as->qr = NULL; /* search_start_planned owns both from here */
+	as->plan = NULL;
 	as->stream = api_wants_stream(req);
 	h.arg = as;
 	if (as->stream) {
 		reply_headers(req, "text/event-stream");
 		evhttp_send_reply_start(req, 200, "OK");
 	}
-	rc = search_start(&sl->loop, qr, sl->srv->cfg->server.search_deadline_ms, &h, &as->search,
-			  &err);
+	rc = search_start_planned(&sl->loop, qr, plan, sl->srv->cfg->server.search_deadline_ms, &h,
+				  &as->search, &err);
 	if (rc != FOCAL_OK) {
 		if (as->stream) {
 			api_sse(req, "error", json_pack("{s:s}", "message", err.msg));

@@ -1,21 +1,300 @@
 /*
- * policy: see policy.h.
+ * policy: the `policy:` section of focald's configuration, loading a policy
+ * file, binding it to the configured sources, the built-in policy, and the
+ * canonical field ids (see policy.h; the language is parsed in
+ * policy_parse.c, decisions are made in policy_eval.c).
  */
 #include "policy/policy.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "core/cfgnode.h"
+#include "core/config.h"
+#include "http/server.h"
+#include "policy/policy_int.h"
+#include "sources/record.h"
+#include "sources/source.h"
+
+struct policy_config {
+	char *file;          /* absolute path of the policy file */
+	struct policy *pol;  /* parsed, bound by policy_config_bind */
+};
+
+/* Used when focald's configuration has no `policy:` section: officers search
+ * what their clearance allows, admins administer, auditors oversee.  No
+ * purpose binding (there are no purpose codes to check against); deployments
+ * write their own file (docs/policy.md, demo/policy.yaml). */
+static const char builtin_yaml[] =
+	"version: 1\n"
+	"rules:\n"
+	"  - name: builtin-officers-search\n"
+	"    effect: allow\n"
+	"    actions: [search, view, export]\n"
+	"    subject: { roles: [officer] }\n"
+	"  - name: builtin-admins-administer\n"
+	"    effect: allow\n"
+	"    actions: [administer]\n"
+	"    subject: { roles: [admin] }\n"
+	"  - name: builtin-auditors-audit\n"
+	"    effect: allow\n"
+	"    actions: [administer]\n"
+	"    subject: { roles: [auditor] }\n"
+	"    resource: { admin: [audit] }\n";
+
+/* --- canonical field ids ----------------------------------------------------- */
+
+static int field_base(int kind)
+{
+	int base = 0;
+
+	for (int k = 0; k < kind; k++)
+		for (const char *const *f = entity_fields((enum entity_kind)k); *f != NULL; f++)
+			base++;
+	return base;
+}
+
+int policy_nfields(void)
+{
+	int n = field_base(ENTITY__COUNT);
+
+	return n > 64 ? 64 : n;
+}
+
+int policy_field_id(int entity_kind, const char *field)
+{
+	const char *const *f;
+	int i = 0;
+
+	if (entity_kind < 0 || entity_kind >= ENTITY__COUNT || field == NULL)
+		return -1;
+	for (f = entity_fields((enum entity_kind)entity_kind); *f != NULL; f++, i++)
+		if (strcmp(*f, field) == 0)
+			return field_base(entity_kind) + i < 64 ? field_base(entity_kind) + i : -1;
+	return -1;
+}
+
+const char *policy_field_name(int id, int *entity_kind)
+{
+	for (int k = 0, base = 0; k < ENTITY__COUNT; k++) {
+		const char *const *f = entity_fields((enum entity_kind)k);
+
+		for (int i = 0; f[i] != NULL; i++, base++)
+			if (base == id) {
+				if (entity_kind != NULL)
+					*entity_kind = k;
+				return f[i];
+			}
+	}
+	return NULL;
+}
+
+/* --- loading and binding ---------------------------------------------------- */
+
+static int policy_from_doc(struct cfg_doc *doc, const struct config *cfg, struct policy **out,
+			   struct focal_err *err)
+{
+	struct cfg_node root;
+	struct policy *pol = NULL;
+	int rc;
+
+	if ((rc = cfg_doc_root(doc, &root, err)) != 0 ||
+	    (rc = policy_parse_root(&root, doc->file, &pol, err)) != 0)
+		return rc;
+	if (cfg != NULL && (rc = policy_bind(pol, cfg, err)) != 0) {
+		policy_free(pol);
+		return rc;
+	}
+	*out = pol;
+	return FOCAL_OK;
+}
+
+int policy_load_file(const char *path, const struct config *cfg, struct policy **out,
+		     struct focal_err *err)
+{
+	struct cfg_doc doc;
+	int rc;
+
+	*out = NULL;
+	if ((rc = cfg_doc_load_file(&doc, path, err)) == FOCAL_OK)
+		rc = policy_from_doc(&doc, cfg, out, err);
+	cfg_doc_free(&doc);
+	return rc;
+}
+
+int policy_load_string(const char *name, const char *text, size_t len,
+		       const struct config *cfg, struct policy **out, struct focal_err *err)
+{
+	struct cfg_doc doc;
+	int rc;
+
+	*out = NULL;
+	if ((rc = cfg_doc_load_string(&doc, name, text, len, err)) == FOCAL_OK)
+		rc = policy_from_doc(&doc, cfg, out, err);
+	cfg_doc_free(&doc);
+	return rc;
+}
+
+int policy_builtin(struct policy **out, struct focal_err *err)
+{
+	return policy_load_string("(built-in policy)", builtin_yaml, sizeof(builtin_yaml) - 1, NULL,
+				  out, err);
+}
+
+static bool source_name_matches(const char *pattern, const char *name)
+{
+	size_t n = strlen(pattern);
+
+	if (n > 0 && pattern[n - 1] == '*')
+		return strncmp(pattern, name, n - 1) == 0;
+	return strcmp(pattern, name) == 0;
+}
+
+static int bind_rule(struct policy *pol, struct policy_rule *r, const struct config *cfg,
+		     struct focal_err *err)
+{
+	bool any = false;
+
+	free(r->srcmask);
+	if ((r->srcmask = calloc(pol->srcwords, sizeof(uint64_t))) == NULL)
+		return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
+	for (size_t k = 0; k < r->nsources; k++) {
+		bool found = false;
+
+		for (size_t i = 0; i < cfg->nsources && !found; i++)
+			found = source_name_matches(r->sources[k].text, cfg->sources[i].name);
+		if (!found)
+			return focal_err_set(err, FOCAL_E_CONFIG,
+					     "%s:%zu:%zu: unknown source \"%s\"; focald's "
+					     "configuration (%s) has no source of that name",
+					     pol->file, r->sources[k].line, r->sources[k].col,
+					     r->sources[k].text, cfg->path ? cfg->path : "?");
+	}
+	for (size_t i = 0; i < cfg->nsources; i++) {
+		const struct source_def *d = &cfg->sources[i];
+		bool m = r->nsources == 0;
+
+		for (size_t k = 0; k < r->nsources && !m; k++)
+			m = source_name_matches(r->sources[k].text, d->name);
+		if (m && r->classes != 0)
+			m = (r->classes >> d->classification) & 1u;
+		if (m && r->nowners > 0) {
+			bool o = false;
+
+			for (size_t k = 0; k < r->nowners && !o; k++)
+				o = strcmp(r->owners[k], d->owner) == 0;
+			m = o;
+		}
+		if (m) {
+			r->srcmask[i / 64] |= UINT64_C(1) << (i % 64);
+			any = true;
+		}
+	}
+	/* a data rule that covers no source is a mistake (a wrong owner or a
+	 * classification none of its sources has), not a harmless no-op */
+	if (!any && !(r->actions & (1u << POLICY_ADMINISTER)) &&
+	    (r->nsources > 0 || r->classes != 0 || r->nowners > 0))
+		return focal_err_set(err, FOCAL_E_CONFIG,
+				     "%s:%zu:%zu: rule \"%s\" matches no configured source (check "
+				     "its sources, classification and owner)",
+				     pol->file, r->line, r->col, r->name);
+	return FOCAL_OK;
+}
+
+int policy_bind(struct policy *pol, const struct config *cfg, struct focal_err *err)
+{
+	int rc;
+
+	pol->bound = false;
+	pol->nsrc = cfg->nsources;
+	pol->srcwords = (cfg->nsources + 63) / 64 ? (cfg->nsources + 63) / 64 : 1;
+	free(pol->src_class);
+	if ((pol->src_class = calloc(cfg->nsources ? cfg->nsources : 1, 1)) == NULL)
+		return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < cfg->nsources; i++)
+		pol->src_class[i] = (unsigned char)cfg->sources[i].classification;
+	for (size_t i = 0; i < pol->nrules; i++)
+		if ((rc = bind_rule(pol, &pol->rules[i], cfg, err)) != 0)
+			return rc;
+	pol->bound = true;
+	return FOCAL_OK;
+}
+
+/* --- the configuration section ---------------------------------------------- */
 
 int policy_config_parse(const struct cfg_node *n, struct policy_config **out, struct focal_err *err)
 {
+	static const char *const keys[] = { "file", NULL };
+	struct policy_config *pc;
+	int rc;
+
 	*out = NULL;
-	if (n != NULL)
-		return cfg_error(n, err, "section 'policy' is not supported by this build yet");
+	if (n == NULL)
+		return FOCAL_OK;
+	if ((rc = cfg_expect_map(n, "policy", err)) != 0 || (rc = cfg_check_keys(n, keys, err)) != 0)
+		return rc;
+	if ((pc = calloc(1, sizeof(*pc))) == NULL)
+		return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
+	/* the policy file is read with the configuration, so a reload re-reads it
+	 * and an invalid one rejects the whole reload (the running policy stays) */
+	if ((rc = cfg_get_path(n, "file", true, &pc->file, err)) != 0 ||
+	    (rc = policy_load_file(pc->file, NULL, &pc->pol, err)) != 0) {
+		policy_config_free(pc);
+		return rc;
+	}
+	*out = pc;
 	return FOCAL_OK;
+}
+
+int policy_config_bind(struct config *cfg, struct focal_err *err)
+{
+	struct policy_config *pc = cfg->policy;
+	int rc;
+
+	if (pc == NULL) {
+		if ((pc = calloc(1, sizeof(*pc))) == NULL)
+			return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
+		cfg->policy = pc;
+		if ((rc = policy_builtin(&pc->pol, err)) != 0)
+			return rc;
+	}
+	return policy_bind(pc->pol, cfg, err);
 }
 
 void policy_config_free(struct policy_config *c)
 {
-	(void)c;
+	if (c == NULL)
+		return;
+	policy_free(c->pol);
+	free(c->file);
+	free(c);
+}
+
+const struct policy *policy_of(const struct config *cfg)
+{
+	if (cfg == NULL || cfg->policy == NULL || cfg->policy->pol == NULL ||
+	    !cfg->policy->pol->bound)
+		return NULL;
+	return cfg->policy->pol;
+}
+
+size_t policy_nrules(const struct policy *p)
+{
+	return p != NULL ? p->nrules : 0;
+}
+
+bool policy_is_bound(const struct policy *p)
+{
+	return p != NULL && p->bound;
+}
+
+int policy_check_admin_loop(struct server_loop *sl, const struct auth_principal *p,
+			    const char *what, struct focal_err *err)
+{
+	const struct config *cfg = sl != NULL && sl->loop.sources != NULL ? sl->loop.sources->cfg
+									     : NULL;
+
+	return policy_check_admin(policy_of(cfg), p, what, err);
 }
 
 const struct api_route policy_api_routes[] = {

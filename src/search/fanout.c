@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "core/metrics.h"
+#include "policy/policy.h"
 
 #define SEARCH_HOP_MAX 4
 /* Below this much time left, a hop could not answer; not worth starting. */
@@ -45,6 +46,7 @@ struct search {
 	struct event *finish_ev;   /* defers on_done out of the call stacks */
 	struct event *deadline_ev; /* the overall deadline */
 	bool done;
+	struct policy_plan *plan;  /* owned; NULL: every source (search_start) */
 };
 
 static void search_finish(evutil_socket_t fd, short what, void *arg)
@@ -102,6 +104,8 @@ static size_t search_plan(struct search *s, const struct query *q, unsigned dept
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		if (!cfg->sources[i].queries[q->kind].present)
 			continue;
+		if (s->plan != NULL && !policy_plan_allows(s->plan, i))
+			continue; /* denied by the access policy: never queried */
 		call = search_add_call(s, &s->sources->rt[i], q);
 		if (call == NULL)
 			break; /* out of memory: the sources planned so far still answer */
@@ -237,6 +241,9 @@ static void search_call_done(struct source_call *call, void *arg)
 {
 	struct search *s = arg;
 
+	/* redacted fields leave the records before anything else sees them */
+	if (s->plan != NULL)
+		policy_plan_redact(s->plan, call);
 	if (s->hooks.on_source != NULL)
 		s->hooks.on_source(s, call, s->hooks.arg);
 	/* hops are added before this call is counted done, so the search cannot
@@ -250,6 +257,13 @@ static void search_call_done(struct source_call *call, void *arg)
 int search_start(struct loop *loop, struct query_request *req, long deadline_ms,
 		 const struct search_hooks *hooks, struct search **out, struct focal_err *err)
 {
+	return search_start_planned(loop, req, NULL, deadline_ms, hooks, out, err);
+}
+
+int search_start_planned(struct loop *loop, struct query_request *req, struct policy_plan *plan,
+			 long deadline_ms, const struct search_hooks *hooks, struct search **out,
+			 struct focal_err *err)
+{
 	struct search *s;
 	struct timeval tv = { deadline_ms / 1000, (deadline_ms % 1000) * 1000 };
 
@@ -257,8 +271,10 @@ int search_start(struct loop *loop, struct query_request *req, long deadline_ms,
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		query_request_free(req);
+		policy_plan_free(plan);
 		return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
 	}
+	s->plan = plan;
 	s->loop = loop;
 	s->req = req;
 	s->hooks = *hooks;
@@ -267,6 +283,7 @@ int search_start(struct loop *loop, struct query_request *req, long deadline_ms,
 	if (loop->sources == NULL) {
 		free(s);
 		query_request_free(req);
+		policy_plan_free(plan);
 		return focal_err_set(err, FOCAL_E_UNAVAIL, "no sources configured");
 	}
 	s->sources = source_set_ref(loop->sources);
@@ -308,6 +325,7 @@ void search_free(struct search *s)
 		event_free(s->deadline_ev);
 	source_set_unref(s->sources);
 	query_request_free(s->req);
+	policy_plan_free(s->plan);
 	free(s);
 }
 
@@ -323,3 +341,4 @@ size_t search_nsources_total(const struct search *s) { return s->sources->cfg->n
 double search_elapsed_ms(const struct search *s) { return s->elapsed_ms; }
 size_t search_nhops(const struct search *s) { return s->nhops; }
 size_t search_hops_skipped(const struct search *s) { return s->hops_skipped; }
+struct policy_plan *search_plan_of(const struct search *s) { return s->plan; }

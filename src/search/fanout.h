@@ -40,6 +40,15 @@ struct search_hooks {
  * or search_cancel() before (client gone). */
 int search_start(struct loop *loop, struct query_request *req, long deadline_ms,
 		 const struct search_hooks *hooks, struct search **out, struct focal_err *err);
+/* The same under an access-policy plan (policy.h), owned by the search from
+ * here on in every case: a source the plan denies is never queried, and each
+ * answer is redacted by the plan before on_source sees it. */
+struct policy_plan;
+int search_start_planned(struct loop *loop, struct query_request *req, struct policy_plan *plan,
+			 long deadline_ms, const struct search_hooks *hooks, struct search **out,
+			 struct focal_err *err);
+/* The plan the search runs under (NULL for search_start). */
+struct policy_plan *search_plan_of(const struct search *s);
 /* Stops every call still running and frees the search; no hook runs after. */
 void search_cancel(struct search *s);
 void search_free(struct search *s);

@@ -75,6 +75,7 @@ void query_request_free(struct query_request *r)
 	free(r->text);
 	free(r->purpose);
 	free(r->case_ref);
+	free(r->justification);
 	free(r);
 }
 
@@ -296,7 +297,7 @@ int query_request_from_json(const json_t *body, struct query_request **out,
 			    struct focal_err *err)
 {
 	static const char *const members[] = { "q", "fields", "kind", "purpose", "case_ref",
-					       NULL };
+					       "justification", NULL };
 	struct query_request *r = NULL;
 	const char *key;
 	json_t *v, *fields, *kind;
@@ -313,14 +314,15 @@ int query_request_from_json(const json_t *body, struct query_request **out,
 		if (members[i] == NULL)
 			return focal_err_set(err, FOCAL_E_INVAL,
 					     "unknown member \"%s\"; expected q, fields, kind, "
-					     "purpose, case_ref", key);
+					     "purpose, case_ref, justification", key);
 	}
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
 	if ((rc = dup_member(body, "q", QUERY_TEXT_MAX, &r->text, err)) != 0 ||
 	    (rc = dup_member(body, "purpose", QUERY_FIELD_MAX, &r->purpose, err)) != 0 ||
-	    (rc = dup_member(body, "case_ref", QUERY_FIELD_MAX, &r->case_ref, err)) != 0)
+	    (rc = dup_member(body, "case_ref", QUERY_FIELD_MAX, &r->case_ref, err)) != 0 ||
+	    (rc = dup_member(body, "justification", QUERY_TEXT_MAX, &r->justification, err)) != 0)
 		goto fail;
 	fields = json_object_get(body, "fields");
 	if (r->text == NULL && fields == NULL) {

@@ -65,6 +65,7 @@ struct query_request {
 	char *text;     /* owned; may be NULL when only fields were given */
 	char *purpose;  /* owned; may be NULL */
 	char *case_ref; /* owned; may be NULL */
+	char *justification; /* owned; may be NULL: free text asked for by policy prompts */
 	struct query *interp; /* owned array */
 	size_t ninterp;
 };
@@ -82,7 +83,7 @@ void query_clear(struct query *q);
 
 /* Parses a JSON request body:
  *   {"q": "free text", "fields": {"family_name": "...", ...},
- *    "kind": "person", "purpose": "...", "case_ref": "..."}
+ *    "kind": "person", "purpose": "...", "case_ref": "...", "justification": "..."}
  * Unknown members, wrong types, over-long values and an empty query are
  * errors (FOCAL_E_INVAL) whose message names the member.  Free text is read by
  * classify_text (classify.h); explicit fields are taken as given, except that
