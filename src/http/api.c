@@ -206,7 +206,7 @@ static void api_search(struct evhttp_request *req, struct server_loop *sl)
 	struct query_request *qr = NULL;
 	struct api_search *as = NULL;
 	struct policy_plan *plan = NULL;
-	const struct config *cfg;
+	struct config *cfg;
 	struct focal_err err;
 	json_t *body = NULL;
 	int rc, status;
