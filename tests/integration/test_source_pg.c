@@ -532,6 +532,88 @@ static void test_stale_connection(void **state)
 	fixture_close(&f);
 }
 
+/* What the pooled session reports about its prepared statements, read
+ * through the source itself (prep_sql): "<statements> <executions> <pid>". */
+static const char *prep_sql =
+	"SELECT s.name AS achternaam, (SELECT count(*) FROM pg_prepared_statements) || ' ' || "
+	"(s.generic_plans + s.custom_plans) || ' ' || pg_backend_pid() AS voornaam "
+	"FROM pg_prepared_statements s WHERE s.name LIKE 'focal%' AND s.name <> :family_name";
+
+static void prep_state(const struct source_call *c, char *name, size_t namesz, long *nstmts,
+		       long *runs, long *pid)
+{
+	const struct record *r;
+
+	assert_int_equal(c->status, SOURCE_OK);
+	assert_int_equal(c->rows, 1);
+	r = find_record(c, ENTITY_PERSON, "family_name", record_get(&c->records.items[0],
+								      "family_name"));
+	assert_non_null(r);
+	snprintf(name, namesz, "%s", record_get(r, "family_name"));
+	assert_int_equal(sscanf(record_get(r, "given_name"), "%ld %ld %ld", nstmts, runs, pid), 3);
+}
+
+/* Each pooled connection prepares the query once and then reuses it: the
+ * session holds one statement, named focal_person_..., whose execution count
+ * grows by one per call; after the server ends the session, the new
+ * connection prepares it again; a changed template (a reload) gets a
+ * statement of its own name. */
+static void test_prepared_once(void **state)
+{
+	struct fixture f;
+	char ci[1024], name[128], first[128];
+	struct src_opts o = { "pg_prep", ci, 2000, 10, 1, prep_sql };
+	long n, runs, pid, pid0 = 0;
+	PGconn *adm;
+	int tries = 0;
+
+	(void)state;
+	NEED_SERVER();
+	snprintf(ci, sizeof(ci), "%s application_name=focal_prep_test", test_pg());
+	fixture_open(&f, &o);
+	for (int i = 0; i < 3; i++) {
+		run_calls(&f, 1, QUERY_PERSON, QP_FAMILY_NAME, "Peeters");
+		prep_state(&f.calls[i], name, sizeof(name), &n, &runs, &pid);
+		assert_int_equal(n, 1);        /* prepared once, not once per call */
+		assert_int_equal(runs, i + 1); /* and executed by name each time */
+		if (i == 0)
+			pid0 = pid;
+		assert_int_equal(pid, pid0);   /* on the same pooled session */
+	}
+	assert_int_equal(strncmp(name, "focal_person_", 13), 0);
+	snprintf(first, sizeof(first), "%s", name);
+
+	/* reconnect: the new session prepares the statement afresh */
+	adm = admin_connect();
+	assert_int_equal(admin_count(adm, "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) "
+					  "FROM pg_stat_activity WHERE application_name = "
+					  "'focal_prep_test') t"), 1);
+	while (admin_count(adm, "SELECT count(*) FROM pg_stat_activity WHERE "
+				"application_name = 'focal_prep_test'") > 0 && tries++ < 200)
+		usleep(10000);
+	run_calls(&f, 1, QUERY_PERSON, QP_FAMILY_NAME, "Peeters");
+	prep_state(&f.calls[3], name, sizeof(name), &n, &runs, &pid);
+	assert_int_equal(n, 1);
+	assert_int_equal(runs, 1);
+	assert_true(pid != pid0);
+	assert_string_equal(name, first);
+	fixture_close(&f);
+
+	/* a reload with a changed template: another name, never the old text */
+	o.person = "SELECT s.name AS achternaam, (SELECT count(*) FROM pg_prepared_statements) "
+		   "|| ' ' || (s.generic_plans + s.custom_plans) || ' ' || pg_backend_pid() AS "
+		   "voornaam FROM pg_prepared_statements s WHERE s.name LIKE 'focal%' AND "
+		   "s.name <> :family_name AND s.statement LIKE '%reloaded%'";
+	fixture_open(&f, &o);
+	run_calls(&f, 1, QUERY_PERSON, QP_FAMILY_NAME, "Peeters");
+	prep_state(&f.calls[0], name, sizeof(name), &n, &runs, &pid);
+	assert_int_equal(strncmp(name, "focal_person_", 13), 0);
+	assert_string_not_equal(name, first);
+	assert_int_equal(runs, 1);
+	fixture_close(&f);
+	PQfinish(adm);
+}
+
 static void on_done_free_set(struct source_call *call, void *arg)
 {
 	struct fixture *f = arg;
@@ -643,6 +725,7 @@ int main(void)
 		cmocka_unit_test(test_pool_shared),
 		cmocka_unit_test(test_stale_connection),
 		cmocka_unit_test(test_free_in_callback),
+		cmocka_unit_test(test_prepared_once),
 	};
 	struct focal_err err;
 
