@@ -30,6 +30,7 @@
 #include "core/loop.h"
 #include "sources/record.h"
 #include "sources/source.h"
+#include "sources/source_pg.h"
 
 #define MAX_CALLS 8
 
@@ -614,6 +615,55 @@ static void test_prepared_once(void **state)
 	PQfinish(adm);
 }
 
+/* Regression (fuzz_pg_answer): a value that is not UTF-8 text (a SQL_ASCII
+ * database's Latin-1, a NUL from a broken server) used to reach the records
+ * as it was; it is repaired with U+FFFD, and a NUL no longer cuts the value
+ * short of what the byte limit counted.  No server needed: the result is
+ * built with libpq's own constructors. */
+static void test_answer_not_utf8(void **state)
+{
+	struct fixture f;
+	struct src_opts o = { "pg_utf8", "host=127.0.0.1 dbname=x", 2000, 10, 1, NULL };
+	PGresAttDesc attrs[3] = {
+		{ .name = (char *)"achternaam", .typid = 25, .typlen = -1, .atttypmod = -1 },
+		{ .name = (char *)"voornaam", .typid = 25, .typlen = -1, .atttypmod = -1 },
+		{ .name = (char *)"signalering", .typid = 25, .typlen = -1, .atttypmod = -1 },
+	};
+	PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+	const struct record *p, *a;
+	enum source_status st;
+	char reason[256];
+	struct query q = { .kind = QUERY_PERSON };
+	struct source_call call;
+	int *colidx;
+
+	(void)state;
+	fixture_open(&f, &o);
+	assert_non_null(res);
+	assert_true(PQsetResultAttrs(res, 3, attrs));
+	assert_true(PQsetvalue(res, 0, 0, (char *)"Ren\xe9", 4));
+	assert_true(PQsetvalue(res, 0, 1, (char *)"a\0b", 3));
+	assert_true(PQsetvalue(res, 0, 2, (char *)"\xed\xa0\x80", 3)); /* a surrogate */
+	source_call_init(&call, &f.set->rt[0], &q, NULL, NULL);
+	colidx = source_pg_colidx_new(call.def);
+	assert_non_null(colidx);
+	assert_int_equal(source_pg_result(&call, res, colidx, &st, reason, sizeof(reason)),
+			 SOURCE_PG_FINISH);
+	assert_int_equal(st, SOURCE_OK);
+	assert_int_equal(call.rows, 1);
+	p = find_record(&call, ENTITY_PERSON, "family_name", "Ren\xef\xbf\xbd");
+	assert_non_null(p);
+	assert_string_equal(record_get(p, "given_name"), "a\xef\xbf\xbd" "b");
+	a = find_record(&call, ENTITY_ALERT, "category", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	assert_non_null(a); /* the alert is kept, not dropped */
+	/* family_name 6 + given_name 5 + the alert's category 9 */
+	assert_int_equal(call.records.bytes, 6 + 5 + 9);
+	free(colidx);
+	source_call_clear(&call);
+	PQclear(res);
+	fixture_close(&f);
+}
+
 static void on_done_free_set(struct source_call *call, void *arg)
 {
 	struct fixture *f = arg;
@@ -715,6 +765,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_conninfo),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_answer_not_utf8),
 		cmocka_unit_test(test_hit),
 		cmocka_unit_test(test_read_only),
 		cmocka_unit_test(test_no_hit),
