@@ -18,22 +18,22 @@
  *   per value:   0 = NULL; 1 = a huge value (two bytes: size / 64, one byte
  *                repeated); otherwise (v - 2) raw bytes
  *
- * Checked beyond "no crash": the row limit holds; every record value is
- * valid UTF-8 without NUL, at most MAPPING_VALUE_MAX bytes, and the set's
- * byte account is the sum of their lengths; a finished call's reason is
- * printable text.
+ * Checked beyond "no crash": records_check.h's contract after every result
+ * (row limit, NUL-free UTF-8 values of bounded size, exact byte account); a
+ * finished call's reason is one printable line, and empty for SOURCE_OK.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <libpq-fe.h>
-#include <utf8proc.h>
 
 #include "core/config.h"
 #include "sources/mapping.h"
 #include "sources/source.h"
 #include "sources/source_pg.h"
+
+#include "records_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -82,47 +82,6 @@ static int next_byte(struct input *in)
 		return -1;
 	in->left--;
 	return *in->p++;
-}
-
-static void check_text(const char *s, size_t len)
-{
-	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
-	utf8proc_ssize_t n = (utf8proc_ssize_t)len;
-	utf8proc_int32_t cp;
-
-	while (n > 0) {
-		utf8proc_ssize_t k = utf8proc_iterate(p, n, &cp);
-
-		if (k <= 0 || cp == 0)
-			abort(); /* records are NUL-free UTF-8 text */
-		p += k;
-		n -= k;
-	}
-}
-
-static void check_records(const struct source_call *call)
-{
-	size_t total = 0;
-
-	if (call->rows > MAX_ROWS)
-		abort();
-	for (size_t i = 0; i < call->records.n; i++) {
-		const struct record *r = &call->records.items[i];
-
-		for (size_t j = 0; j < r->nfields; j++) {
-			size_t len = strlen(r->fields[j].value);
-
-			if (len > MAPPING_VALUE_MAX)
-				abort();
-			check_text(r->fields[j].value, len);
-			total += len;
-		}
-	}
-	if (total != call->records.bytes)
-		abort(); /* the byte limit counts what is really kept */
-	/* a row may overshoot max_bytes once, by at most its mapped values */
-	if (call->records.bytes > MAX_BYTES + 8 * MAPPING_VALUE_MAX)
-		abort();
 }
 
 /* Builds the next result from the input; NULL when the input has run out. */
@@ -228,14 +187,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (next == SOURCE_PG_MORE && (res = next_result(&in, big, bigsz)) != NULL) {
 		next = source_pg_result(&call, res, colidx, &st, reason, sizeof(reason));
 		PQclear(res);
-		check_records(&call);
+		records_check(&call, MAX_ROWS, MAX_BYTES);
 	}
 	if (next != SOURCE_PG_MORE) {
 		if (next == SOURCE_PG_FINISH && st == SOURCE_OK && reason[0] != '\0')
 			abort(); /* OK carries no reason */
-		for (const char *s = reason; *s != '\0'; s++)
-			if ((unsigned char)*s < 0x20 || *s == 0x7f)
-				abort(); /* reasons are one printable line */
+		records_check_reason(reason);
 	}
 	free(colidx);
 	source_call_clear(&call);
