@@ -474,6 +474,31 @@ static LDAP *lsrc_new_ld(const struct lsrc_pool *p, bool async, char *reason, si
 	return ld;
 }
 
+int source_ldap_next_message(LDAP *ld, LDAPMessage **msg)
+{
+	struct timeval zero = { 0, 0 };
+	int rc, e = LDAP_DECODING_ERROR;
+
+	*msg = NULL;
+	rc = ldap_result(ld, LDAP_RES_ANY, LDAP_MSG_ONE, &zero, msg);
+	if (rc == 0 && *msg != NULL) {
+		/* ldap_result returns the message's tag, so a message whose
+		 * protocolOp tag is 0 (no LDAP response has it) comes back
+		 * as "nothing yet" with *msg set: read as nothing, it leaked
+		 * and the connection went on reading (fuzz_ldap_answer) */
+		ldap_msgfree(*msg);
+		*msg = NULL;
+		ldap_set_option(ld, LDAP_OPT_RESULT_CODE, &e);
+		return -1;
+	}
+	if (rc < 0) {
+		ldap_msgfree(*msg); /* NULL, unless libldap changes its ways */
+		*msg = NULL;
+		return -1;
+	}
+	return rc > 0 ? 1 : 0;
+}
+
 /* The connection is up (see source_ldap.h). */
 int source_ldap_socket_ready(LDAP *ld, long max_bytes)
 {
@@ -886,10 +911,9 @@ static void conn_read(struct lsrc_conn *c)
 	int rc;
 
 	while (!p->cp.dead) {
-		struct timeval zero = { 0, 0 };
 		LDAPMessage *msg = NULL;
 
-		rc = ldap_result(c->ld, LDAP_RES_ANY, LDAP_MSG_ONE, &zero, &msg);
+		rc = source_ldap_next_message(c->ld, &msg);
 		if (rc == 0)
 			break; /* nothing complete yet */
 		if (rc < 0) {

@@ -38,6 +38,13 @@ enum source_ldap_next source_ldap_search_message(struct source_call *call, LDAP 
 						 LDAPMessage *msg, enum source_status *st,
 						 char *reason, size_t reasonsz);
 
+/* Takes the next complete message libldap has, without waiting
+ * (ldap_result, LDAP_MSG_ONE, zero timeout).  Returns 1 and sets *msg (the
+ * caller's, ldap_msgfree), 0 when no message is complete yet, or -1 when the
+ * connection is lost or the server sent something that is not an LDAP
+ * message (LDAP_OPT_RESULT_CODE says what). */
+int source_ldap_next_message(LDAP *ld, LDAPMessage **msg);
+
 /* Sets what every handle of the connector gets: LDAPv3, referrals not
  * chased (libldap would connect and bind elsewhere, synchronously), waits
  * bounded by deadline_ms, and with connect_async a nonblocking connect().

@@ -1083,6 +1083,31 @@ static void test_dn_not_utf8(void **state)
 	fixture_close(&f);
 }
 
+/* Regression (fuzz_ldap_answer): a message whose protocolOp tag is 0 made
+ * ldap_result return 0 ("nothing yet") with the message set; the connector
+ * leaked it and kept reading, so a server could grow focald's memory one
+ * message at a time until the deadline.  Now the connection is dropped
+ * with a clear error at once (and LeakSanitizer would fail this test if
+ * the message leaked). */
+static void test_tag0_message(void **state)
+{
+	static const unsigned char msg[] = { 0x30, 0x05, 0x02, 0x01, 0x00, 0x00, 0x00 };
+	struct fixture f;
+	struct fake fk;
+	double ms;
+
+	(void)state;
+	fixture_open_fake(&f, &fk, "ldap_tag0", 2000, 1, true, true);
+	fk.entry = msg;
+	fk.entry_len = sizeof(msg);
+	ms = run_calls(&f, 1, QUERY_PERSON, QP_FAMILY_NAME, "Peeters");
+	assert_int_equal(f.calls[0].status, SOURCE_ERROR);
+	print_message("reason: %s\n", f.calls[0].reason);
+	assert_non_null(strstr(f.calls[0].reason, "connection lost"));
+	assert_true(ms < 1000); /* not the deadline */
+	fixture_close(&f);
+}
+
 static void on_done_free_set(struct source_call *call, void *arg)
 {
 	struct fixture *f = arg;
@@ -1241,6 +1266,7 @@ int main(void)
 		cmocka_unit_test(test_pool_limit),
 		cmocka_unit_test(test_server_closes_idle),
 		cmocka_unit_test(test_dn_not_utf8),
+		cmocka_unit_test(test_tag0_message),
 		cmocka_unit_test(test_free_in_callback),
 		cmocka_unit_test(test_hit),
 		cmocka_unit_test(test_no_hit),
