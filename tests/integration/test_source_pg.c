@@ -112,6 +112,23 @@ static long admin_count(PGconn *c, const char *sql)
 	return n;
 }
 
+/* Ends the one session named appname on the server (as a restart or an idle
+ * timeout would) and waits until it is gone, without running any loop: a
+ * pool still believes its connection idle. */
+static void terminate_session(PGconn *adm, const char *appname)
+{
+	char sql[256];
+	int tries = 0;
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM "
+		 "pg_stat_activity WHERE application_name = '%s') t", appname);
+	assert_int_equal(admin_count(adm, sql), 1);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_stat_activity WHERE "
+		 "application_name = '%s'", appname);
+	while (admin_count(adm, sql) > 0 && tries++ < 200)
+		usleep(10000);
+}
+
 /* Copies s into a YAML double-quoted scalar body. */
 static void yaml_dq(char *out, size_t len, const char *s)
 {
@@ -507,7 +524,6 @@ static void test_stale_connection(void **state)
 	char ci[1024];
 	struct src_opts o = { "pg_stale", ci, 2000, 10, 1, NULL };
 	PGconn *adm;
-	int tries = 0;
 
 	(void)state;
 	NEED_SERVER();
@@ -516,14 +532,8 @@ static void test_stale_connection(void **state)
 	run_calls(&f, 1, QUERY_PERSON, QP_FAMILY_NAME, "Peeters");
 	assert_int_equal(f.calls[0].status, SOURCE_OK);
 	adm = admin_connect();
-	assert_int_equal(admin_count(adm, "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) "
-					  "FROM pg_stat_activity WHERE application_name = "
-					  "'focal_stale_test') t"), 1);
-	/* wait until the backend is gone, without running our loop: the pool
-	 * still believes its connection idle and sends on it */
-	while (admin_count(adm, "SELECT count(*) FROM pg_stat_activity WHERE "
-				"application_name = 'focal_stale_test'") > 0 && tries++ < 200)
-		usleep(10000);
+	/* the pool still believes its connection idle and sends on it */
+	terminate_session(adm, "focal_stale_test");
 	run_calls(&f, 1, QUERY_PERSON, QP_FAMILY_NAME, "Peeters");
 	assert_int_equal(f.calls[1].status, SOURCE_OK);
 	assert_int_equal(f.calls[1].rows, 1);
@@ -566,7 +576,6 @@ static void test_prepared_once(void **state)
 	struct src_opts o = { "pg_prep", ci, 2000, 10, 1, prep_sql };
 	long n, runs, pid, pid0 = 0;
 	PGconn *adm;
-	int tries = 0;
 
 	(void)state;
 	NEED_SERVER();
@@ -586,12 +595,7 @@ static void test_prepared_once(void **state)
 
 	/* reconnect: the new session prepares the statement afresh */
 	adm = admin_connect();
-	assert_int_equal(admin_count(adm, "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) "
-					  "FROM pg_stat_activity WHERE application_name = "
-					  "'focal_prep_test') t"), 1);
-	while (admin_count(adm, "SELECT count(*) FROM pg_stat_activity WHERE "
-				"application_name = 'focal_prep_test'") > 0 && tries++ < 200)
-		usleep(10000);
+	terminate_session(adm, "focal_prep_test");
 	run_calls(&f, 1, QUERY_PERSON, QP_FAMILY_NAME, "Peeters");
 	prep_state(&f.calls[3], name, sizeof(name), &n, &runs, &pid);
 	assert_int_equal(n, 1);
