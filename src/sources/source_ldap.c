@@ -49,7 +49,9 @@
  *
  * Rows: an entry's attribute is found by name, case-insensitively as LDAP
  * attribute names are; several values are joined with "; "; the name "dn"
- * gives the entry's distinguished name.
+ * gives the entry's distinguished name.  What happens to each message of a
+ * search (source_ldap_search_message, source_ldap.h) is shared with the fuzz
+ * harness fuzz/fuzz_ldap_answer.c, which drives libldap with hostile BER.
  */
 #include <arpa/inet.h>
 #include <errno.h>
