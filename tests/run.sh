@@ -7,7 +7,8 @@
 #     PostgreSQL 15, OpenLDAP slapd, the HTTP JSON test server
 #  3. runs the cmocka unit and integration tests (meson test) in both builds,
 #     the system tests of focald (tests/system) against the sanitizer build,
-#     and the libFuzzer harnesses briefly (clang)
+#     the banned-function check (scripts/check_style.sh) and the libFuzzer
+#     harnesses briefly (clang)
 #  4. stops every server it started and prints "N passed, N failed" last
 #
 # FOCAL_FUZZ_SECONDS (default 20) sets the time per fuzz harness; 0 skips them.
@@ -102,6 +103,10 @@ for t in tests/system/test_*.py; do
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-1}))
 done
 unset ASAN_OPTIONS UBSAN_OPTIONS
+
+# --- style: no banned C functions in src/ (one test) -------------------------
+if scripts/check_style.sh >"$out/style.txt" 2>&1; then echo "PASS style"; passed=$((passed + 1))
+else echo "FAIL style:"; sed 's/^/  /' "$out/style.txt"; failed=$((failed + 1)); fi
 
 # --- fuzz harnesses, briefly -------------------------------------------------
 if [ "$fuzz_seconds" -gt 0 ] && [ -f fuzz/meson.build ]; then

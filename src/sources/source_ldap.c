@@ -49,7 +49,9 @@
  *
  * Rows: an entry's attribute is found by name, case-insensitively as LDAP
  * attribute names are; several values are joined with "; "; the name "dn"
- * gives the entry's distinguished name.
+ * gives the entry's distinguished name.  What happens to each message of a
+ * search (source_ldap_search_message, source_ldap.h) is shared with the fuzz
+ * harness fuzz/fuzz_ldap_answer.c, which drives libldap with hostile BER.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -73,6 +75,7 @@
 #include "core/workpool.h"
 #include "sources/connpool.h"
 #include "sources/source.h"
+#include "sources/source_ldap.h"
 #include "sources/template.h"
 
 #define LSRC_IDLE_MS 60000          /* an idle pooled connection is closed after this */
@@ -296,6 +299,11 @@ static int lsrc_get(void *row, const char *from, const char **val, size_t *len)
 	if (strcasecmp(from, "dn") == 0) {
 		if (r->dn == NULL && (r->dn = ldap_get_dn(r->ld, r->entry)) == NULL)
 			return 0;
+		/* libldap hands the server's bytes over as they came: a DN is
+		 * UTF-8 (RFC 4514), and one that is not is left out like a
+		 * binary value (found by fuzz_ldap_answer) */
+		if (!lsrc_utf8_text(r->dn, strlen(r->dn)))
+			return 0;
 		*val = r->dn;
 		*len = strlen(r->dn);
 		return 1;
@@ -431,19 +439,11 @@ static void conn_open_failed(struct lsrc_conn *c, const char *reason)
 	connpool_fail_head(&p->cp, copy);
 }
 
-/* A new handle with the options every connection gets. */
-static LDAP *lsrc_new_ld(const struct lsrc_pool *p, bool async, char *reason, size_t rlen)
+int source_ldap_set_options(LDAP *ld, long deadline_ms, bool connect_async)
 {
-	long ms = p->def->deadline_ms;
-	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
-	int v3 = LDAP_VERSION3, rc;
-	LDAP *ld = NULL;
+	struct timeval tv = { .tv_sec = deadline_ms / 1000, .tv_usec = (deadline_ms % 1000) * 1000 };
+	int v3 = LDAP_VERSION3;
 
-	rc = ldap_initialize(&ld, p->conf->uri);
-	if (rc != LDAP_SUCCESS || ld == NULL) {
-		snprintf(reason, rlen, "connect: %s", ldap_err2string(rc));
-		return NULL;
-	}
 	/* LDAPv3; referrals are not chased (libldap would connect and bind
 	 * elsewhere, synchronously); network and API waits bounded by the
 	 * deadline; on the loop, connect() must not wait at all. */
@@ -451,7 +451,24 @@ static LDAP *lsrc_new_ld(const struct lsrc_pool *p, bool async, char *reason, si
 	    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
-	    (async && ldap_set_option(ld, LDAP_OPT_CONNECT_ASYNC, LDAP_OPT_ON) != LDAP_OPT_SUCCESS)) {
+	    (connect_async &&
+	     ldap_set_option(ld, LDAP_OPT_CONNECT_ASYNC, LDAP_OPT_ON) != LDAP_OPT_SUCCESS))
+		return -1;
+	return 0;
+}
+
+/* A new handle with the options every connection gets. */
+static LDAP *lsrc_new_ld(const struct lsrc_pool *p, bool async, char *reason, size_t rlen)
+{
+	LDAP *ld = NULL;
+	int rc;
+
+	rc = ldap_initialize(&ld, p->conf->uri);
+	if (rc != LDAP_SUCCESS || ld == NULL) {
+		snprintf(reason, rlen, "connect: %s", ldap_err2string(rc));
+		return NULL;
+	}
+	if (source_ldap_set_options(ld, p->def->deadline_ms, async) != 0) {
 		snprintf(reason, rlen, "connect: cannot set LDAP options");
 		ldap_unbind_ext(ld, NULL, NULL);
 		return NULL;
@@ -459,20 +476,42 @@ static LDAP *lsrc_new_ld(const struct lsrc_pool *p, bool async, char *reason, si
 	return ld;
 }
 
-/* The connection is up: make its socket nonblocking (libldap turns it back
- * to blocking after connecting, and a blocking read of a partial message
- * would stall the loop) and bound the size of one incoming message, so a
- * garbage length from the server cannot make libldap allocate gigabytes. */
-static int conn_socket_ready(struct lsrc_conn *c)
+int source_ldap_next_message(LDAP *ld, LDAPMessage **msg)
 {
-	ber_len_t max = (ber_len_t)c->pool->def->max_bytes + LSRC_MSG_SLACK;
+	struct timeval zero = { 0, 0 };
+	int rc, e = LDAP_DECODING_ERROR;
+
+	*msg = NULL;
+	rc = ldap_result(ld, LDAP_RES_ANY, LDAP_MSG_ONE, &zero, msg);
+	if (rc == 0 && *msg != NULL) {
+		/* ldap_result returns the message's tag, so a message whose
+		 * protocolOp tag is 0 (no LDAP response has it) comes back
+		 * as "nothing yet" with *msg set: read as nothing, it leaked
+		 * and the connection went on reading (fuzz_ldap_answer) */
+		ldap_msgfree(*msg);
+		*msg = NULL;
+		ldap_set_option(ld, LDAP_OPT_RESULT_CODE, &e);
+		return -1;
+	}
+	if (rc < 0) {
+		ldap_msgfree(*msg); /* NULL, unless libldap changes its ways */
+		*msg = NULL;
+		return -1;
+	}
+	return rc > 0 ? 1 : 0;
+}
+
+/* The connection is up (see source_ldap.h). */
+int source_ldap_socket_ready(LDAP *ld, long max_bytes)
+{
+	ber_len_t max = (ber_len_t)max_bytes + LSRC_MSG_SLACK;
 	Sockbuf *sb = NULL;
-	int fd = lsrc_fd(c->ld), fl;
+	int fd = lsrc_fd(ld), fl;
 
 	if (fd < 0 || (fl = fcntl(fd, F_GETFL)) < 0 ||
 	    ((fl & O_NONBLOCK) == 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0))
 		return -1;
-	if (ldap_get_option(c->ld, LDAP_OPT_SOCKBUF, &sb) == LDAP_OPT_SUCCESS && sb != NULL)
+	if (ldap_get_option(ld, LDAP_OPT_SOCKBUF, &sb) == LDAP_OPT_SUCCESS && sb != NULL)
 		ber_sockbuf_ctrl(sb, LBER_SB_OPT_SET_MAX_INCOMING, &max);
 	return 0;
 }
@@ -526,7 +565,8 @@ static void conn_send_bind(struct lsrc_conn *c)
 		conn_open_failed(c, "bind: the connection does not take the request");
 		return;
 	}
-	if (conn_socket_ready(c) != 0 || conn_arm(c, EV_READ, left) != 0)
+	if (source_ldap_socket_ready(c->ld, c->pool->def->max_bytes) != 0 ||
+	    conn_arm(c, EV_READ, left) != 0)
 		conn_open_failed(c, "connect: cannot watch the socket");
 }
 
@@ -703,73 +743,113 @@ static bool conn_stop_search(struct lsrc_conn *c, enum source_status st, const c
 	return conn_release(c, keep, st, reason);
 }
 
-/* The final result of a search. */
-static bool conn_search_done(struct lsrc_conn *c, LDAPMessage *msg)
+/* The final result of a search: the status to finish with. */
+static enum source_ldap_next lsrc_search_done(struct source_call *call, LDAP *ld,
+					     LDAPMessage *msg, enum source_status *st,
+					     char *reason, size_t reasonsz)
 {
-	struct source_call *call = c->pc->w.call;
-	char reason[LSRC_REASON_MAX + 32];
 	int err = LDAP_SUCCESS, rc;
 
-	rc = ldap_parse_result(c->ld, msg, &err, NULL, NULL, NULL, NULL, 1);
-	if (rc != LDAP_SUCCESS)
-		return conn_release(c, false, SOURCE_ERROR, "unreadable search result");
+	rc = ldap_parse_result(ld, msg, &err, NULL, NULL, NULL, NULL, 1);
+	if (rc != LDAP_SUCCESS) {
+		*st = SOURCE_ERROR;
+		snprintf(reason, reasonsz, "unreadable search result");
+		return SOURCE_LDAP_CLOSE;
+	}
 	switch (err) {
 	case LDAP_SUCCESS:
-		return conn_release(c, true, SOURCE_OK, NULL);
+		return SOURCE_LDAP_FINISH;
 	case LDAP_SIZELIMIT_EXCEEDED:
 		/* With our sizelimit of max_rows + 1 we normally stop reading
 		 * first; a server whose own limit is lower ends here: either
 		 * way the answer is partial. */
 		call->status = SOURCE_TRUNCATED;
-		return conn_release(c, true, SOURCE_OK, NULL);
+		return SOURCE_LDAP_FINISH;
 	case LDAP_TIMELIMIT_EXCEEDED:
-		return conn_release(c, true, SOURCE_TIMEOUT,
-				    "the directory's time limit ran out before the search ended");
+		*st = SOURCE_TIMEOUT;
+		snprintf(reason, reasonsz,
+			 "the directory's time limit ran out before the search ended");
+		return SOURCE_LDAP_FINISH;
 	case LDAP_NO_SUCH_OBJECT:
-		return conn_release(c, true, SOURCE_ERROR,
-				    "search failed: the search base does not exist (check 'base')");
+		*st = SOURCE_ERROR;
+		snprintf(reason, reasonsz,
+			 "search failed: the search base does not exist (check 'base')");
+		return SOURCE_LDAP_FINISH;
 	case LDAP_REFERRAL:
-		return conn_release(c, true, SOURCE_ERROR,
-				    "search failed: the directory refers to another server "
-				    "(referrals are not followed; check 'uri' and 'base')");
+		*st = SOURCE_ERROR;
+		snprintf(reason, reasonsz,
+			 "search failed: the directory refers to another server (referrals are "
+			 "not followed; check 'uri' and 'base')");
+		return SOURCE_LDAP_FINISH;
 	default:
-		lsrc_reason(c->ld, err, "search failed", false, reason, sizeof(reason));
-		return conn_release(c, true, SOURCE_ERROR, reason);
+		*st = SOURCE_ERROR;
+		lsrc_reason(ld, err, "search failed", false, reason, reasonsz);
+		return SOURCE_LDAP_FINISH;
+	}
+}
+
+enum source_ldap_next source_ldap_search_message(struct source_call *call, LDAP *ld,
+						 LDAPMessage *msg, enum source_status *st,
+						 char *reason, size_t reasonsz)
+{
+	struct lsrc_row row = { 0 };
+	int rc;
+
+	*st = SOURCE_OK;
+	reason[0] = '\0';
+	switch (ldap_msgtype(msg)) {
+	case LDAP_RES_SEARCH_ENTRY:
+		row.ld = ld;
+		row.entry = msg;
+		rc = source_call_add_row(call, lsrc_get, &row);
+		lsrc_row_clear(&row);
+		ldap_msgfree(msg);
+		if (rc == 1)
+			return SOURCE_LDAP_STOP; /* limit: call->status says truncated */
+		if (rc < 0) {
+			*st = SOURCE_ERROR;
+			snprintf(reason, reasonsz, "mapping failed: %.200s", call->reason);
+			return SOURCE_LDAP_STOP;
+		}
+		return SOURCE_LDAP_MORE;
+	case LDAP_RES_SEARCH_REFERENCE:
+	case LDAP_RES_INTERMEDIATE:
+		/* continuation references are not followed, like referrals */
+		ldap_msgfree(msg);
+		return SOURCE_LDAP_MORE;
+	case LDAP_RES_SEARCH_RESULT:
+		return lsrc_search_done(call, ld, msg, st, reason, reasonsz);
+	default:
+		ldap_msgfree(msg);
+		*st = SOURCE_ERROR;
+		snprintf(reason, reasonsz, "unexpected answer to a search");
+		return SOURCE_LDAP_BROKEN;
 	}
 }
 
 /* One message for the busy connection's search.  Returns false if the
  * connection was closed. */
-static bool conn_search_message(struct lsrc_conn *c, LDAPMessage *msg, int type)
+static bool conn_search_message(struct lsrc_conn *c, LDAPMessage *msg)
 {
-	struct lsrc_row row = { 0 };
 	char reason[LSRC_REASON_MAX + 32];
-	int rc;
+	enum source_status st;
+	enum source_ldap_next next;
+	const char *why;
 
-	switch (type) {
-	case LDAP_RES_SEARCH_ENTRY:
-		row.ld = c->ld;
-		row.entry = msg;
-		rc = source_call_add_row(c->pc->w.call, lsrc_get, &row);
-		lsrc_row_clear(&row);
-		ldap_msgfree(msg);
-		if (rc == 1)
-			return conn_stop_search(c, SOURCE_OK, NULL);
-		if (rc < 0) {
-			snprintf(reason, sizeof(reason), "mapping failed: %.200s", c->pc->w.call->reason);
-			return conn_stop_search(c, SOURCE_ERROR, reason);
-		}
+	next = source_ldap_search_message(c->pc->w.call, c->ld, msg, &st, reason, sizeof(reason));
+	why = reason[0] != '\0' ? reason : NULL;
+	switch (next) {
+	case SOURCE_LDAP_MORE:
 		return true;
-	case LDAP_RES_SEARCH_REFERENCE:
-	case LDAP_RES_INTERMEDIATE:
-		/* continuation references are not followed, like referrals */
-		ldap_msgfree(msg);
-		return true;
-	case LDAP_RES_SEARCH_RESULT:
-		return conn_search_done(c, msg);
+	case SOURCE_LDAP_FINISH:
+		return conn_release(c, true, st, why);
+	case SOURCE_LDAP_STOP:
+		return conn_stop_search(c, st, why);
+	case SOURCE_LDAP_CLOSE:
+		return conn_release(c, false, st, why);
+	case SOURCE_LDAP_BROKEN:
 	default:
-		ldap_msgfree(msg);
-		conn_broken(c, "unexpected answer to a search");
+		conn_broken(c, reason);
 		return false;
 	}
 }
@@ -817,7 +897,7 @@ static bool conn_message(struct lsrc_conn *c, LDAPMessage *msg)
 	if (c->state == LS_BINDING && id == c->msgid && type == LDAP_RES_BIND)
 		return conn_bind_result(c, msg);
 	if (c->state == LS_BUSY && id == c->msgid)
-		return conn_search_message(c, msg, type);
+		return conn_search_message(c, msg);
 	/* a late answer to something we no longer wait for */
 	ldap_msgfree(msg);
 	return true;
@@ -833,10 +913,9 @@ static void conn_read(struct lsrc_conn *c)
 	int rc;
 
 	while (!p->cp.dead) {
-		struct timeval zero = { 0, 0 };
 		LDAPMessage *msg = NULL;
 
-		rc = ldap_result(c->ld, LDAP_RES_ANY, LDAP_MSG_ONE, &zero, &msg);
+		rc = source_ldap_next_message(c->ld, &msg);
 		if (rc == 0)
 			break; /* nothing complete yet */
 		if (rc < 0) {

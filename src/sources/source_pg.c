@@ -3,9 +3,10 @@
  *
  * Speaks to a PostgreSQL back-end with libpq in nonblocking mode, driven by
  * the loop's libevent base: connecting (PQconnectStartParams/PQconnectPoll),
- * sending (PQsendQueryParams + PQflush) and reading (PQconsumeInput, PQisBusy,
- * PQgetResult) all happen when PQsocket() is ready, so one loop thread can
- * have many sources' queries in flight without ever blocking.
+ * sending (PQsendPrepare / PQsendQueryPrepared + PQflush) and reading
+ * (PQconsumeInput, PQisBusy, PQgetResult) all happen when PQsocket() is
+ * ready, so one loop thread can have many sources' queries in flight without
+ * ever blocking.
  *
  * Configuration (see docs/connectors/postgres.md):
  *   connection: { conninfo: "host=10.1.2.3 dbname=gezocht user=focal", pool_size: 4 }
@@ -13,9 +14,11 @@
  * wrapped as  SELECT * FROM (<sql>) AS focal_q LIMIT <max_rows+1>  so that the
  * server itself stops after one row more than we accept (the extra row tells
  * source_call_add_row the answer was truncated).  Values are only ever sent
- * as text bind parameters, never spliced into the statement; and since
- * PQsendQueryParams takes exactly one statement, a template cannot smuggle a
- * second one either.  Every session is also read-only and carries
+ * as text bind parameters, never spliced into the statement; and since a
+ * prepared statement is exactly one statement, a template cannot smuggle a
+ * second one either.  Each pooled connection prepares a query kind's
+ * statement the first time it runs it (named after the kind and a hash of
+ * the SQL) and executes it by name afterwards.  Every session is also read-only and carries
  * statement_timeout = the source's deadline, so a cancelled query cannot keep
  * running on the server much longer than we would have waited for it.
  *
@@ -27,7 +30,8 @@
  * the end; one whose call was cancelled mid-query is closed (its state on the
  * wire is unknown), and one that broke is dropped.
  *
- * Rows are fetched in single-row mode and mapped as they arrive; when the row
+ * Rows are fetched in single-row mode and mapped as they arrive (by
+ * source_pg_result, shared with fuzz/fuzz_pg_answer.c); when the row
  * or byte limit is hit the call is finished at once and the connection reads
  * (and discards) what is left before it becomes idle again.
  */
@@ -43,20 +47,31 @@
 #include <event2/event_struct.h>
 #include <libpq-fe.h>
 #include <openssl/crypto.h>
+#include <utf8proc.h>
 
 #include "core/log.h"
 #include "sources/connpool.h"
 #include "sources/source.h"
+#include "sources/source_pg.h"
 #include "sources/template.h"
 
 #define PG_IDLE_MS 60000        /* an idle pooled connection is closed after this */
 #define PG_POOL_SIZE_MAX 64     /* same bound as the common pool_size key */
 #define PG_REASON_MAX 200       /* a reason must fit in source_call.reason with a prefix */
 #define PG_COL_UNKNOWN (-2)     /* column index not looked up yet */
+#define PG_REPAIR_MAX (64 * 1024) /* a value needing repair is cut here (the
+				   * mapping keeps MAPPING_VALUE_MAX anyway) */
 
-/* One query kind's statement, prepared at configure time. */
+#define PG_STMT_NAME_MAX 48     /* "focal_<kind>_<16 hex digits>" and its NUL */
+
+/* One query kind's statement, written at configure time and prepared on
+ * each pooled connection the first time that connection runs it. */
 struct pg_stmt {
 	char *sql;     /* wrapped, with $n placeholders; NULL when the kind is absent */
+	/* The server-side name: kind and a hash of sql, so a statement is
+	 * never taken for another whose text differs (a reload that changed
+	 * the template gets a new name, whatever connection it meets). */
+	char name[PG_STMT_NAME_MAX];
 	int *order;    /* order[i] = enum query_param bound to $(i+1) */
 	size_t nparams;
 };
@@ -97,6 +112,9 @@ struct pg_conn {
 	size_t drained;     /* bytes discarded while draining */
 	bool flushing;      /* libpq still holds output for the server */
 	bool used;          /* has run a query before (may have gone stale) */
+	unsigned prepared;  /* bit k: stmt[k] is prepared in this session */
+	bool preparing;     /* PGC_BUSY: waiting for the result of PQsendPrepare */
+	bool prep_ok;       /* ... and the server has confirmed it */
 	struct connpool_conn link; /* in pool->cp.conns; opening while PGC_CONNECTING */
 };
 
@@ -119,13 +137,16 @@ struct pg_pool {
 
 /* One row for the mapping getter. */
 struct pg_row {
-	PGresult *res;
+	const PGresult *res;
 	int i;
-	struct pg_call *pc;
+	int *colidx; /* the query's column index cache, conf->ncols entries */
 	const struct pg_conf *conf;
+	char *buf;   /* a repaired copy of the last value read (pg_text) */
+	size_t cap;
 };
 
 static void pg_conn_cb(evutil_socket_t fd, short what, void *arg);
+static bool conn_execute(struct pg_conn *c);
 
 static struct pg_pool *pool_of(struct connpool *cp)
 {
@@ -344,6 +365,53 @@ static int pg_column(const PGresult *res, const char *name)
 	return col;
 }
 
+/* Records are UTF-8 text, and client_encoding=UTF8 makes the server convert
+ * to it, except from a SQL_ASCII database, which passes whatever bytes were
+ * stored (Latin-1 names in an old register); a broken or hostile server may
+ * send anything, NUL bytes included.  Such a value is not dropped (it may be
+ * an alert's flag) but repaired: every invalid byte and every NUL becomes
+ * U+FFFD.  Replaces *val and *len by the text; returns 0, or FOCAL_E_NOMEM. */
+static int pg_text(struct pg_row *r, const char **val, size_t *len)
+{
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)*val;
+	utf8proc_ssize_t n = (utf8proc_ssize_t)*len, k;
+	utf8proc_int32_t cp;
+	size_t out = 0;
+
+	for (k = 0; n > 0; p += k, n -= k) {
+		k = utf8proc_iterate(p, n, &cp);
+		if (k <= 0 || cp == 0)
+			break;
+	}
+	if (n == 0)
+		return 0; /* valid as it is: the common case, no copy */
+	p = (const utf8proc_uint8_t *)*val;
+	n = (utf8proc_ssize_t)(*len < PG_REPAIR_MAX ? *len : PG_REPAIR_MAX);
+	if (r->cap < (size_t)n * 3 + 1) {
+		char *nb = realloc(r->buf, (size_t)n * 3 + 1);
+
+		if (nb == NULL)
+			return FOCAL_E_NOMEM;
+		r->buf = nb;
+		r->cap = (size_t)n * 3 + 1;
+	}
+	for (; n > 0; p += k, n -= k) {
+		k = utf8proc_iterate(p, n, &cp);
+		if (k <= 0 || cp == 0) {
+			memcpy(r->buf + out, "\xef\xbf\xbd", 3); /* U+FFFD */
+			out += 3;
+			k = 1;
+		} else {
+			memcpy(r->buf + out, p, (size_t)k);
+			out += (size_t)k;
+		}
+	}
+	r->buf[out] = '\0';
+	*val = r->buf;
+	*len = out;
+	return 0;
+}
+
 /* The mapping getter.  A NULL value and a column the result does not have
  * are both absent: one mapping serves all query kinds of a source, and a
  * person query need not return the columns of a vehicle query. */
@@ -361,9 +429,9 @@ static int pg_get(void *row, const char *from, const char **val, size_t *len)
 		for (j = 0; j < conf->ncols && strcmp(conf->cols[j], from) != 0; j++)
 			;
 	if (j < conf->ncols) {
-		if (r->pc->colidx[j] == PG_COL_UNKNOWN)
-			r->pc->colidx[j] = pg_column(r->res, from);
-		col = r->pc->colidx[j];
+		if (r->colidx[j] == PG_COL_UNKNOWN)
+			r->colidx[j] = pg_column(r->res, from);
+		col = r->colidx[j];
 	} else {
 		col = pg_column(r->res, from);
 	}
@@ -371,7 +439,7 @@ static int pg_get(void *row, const char *from, const char **val, size_t *len)
 		return 0;
 	*val = PQgetvalue(r->res, r->i, col);
 	*len = (size_t)PQgetlength(r->res, r->i, col);
-	return 1;
+	return pg_text(r, val, len) == 0 ? 1 : FOCAL_E_NOMEM;
 }
 
 /* Ends the call of a busy connection with st and lets the connection drain
@@ -434,67 +502,70 @@ static void pg_result_reason(const struct pg_conf *conf, const PGresult *r, char
 	snprintf(out, outlen, "query failed: %s (SQLSTATE %s)", msg, state);
 }
 
-/* Handles one result of a busy or draining connection.  Returns false if
- * the connection was dropped. */
-static bool conn_result(struct pg_conn *c, PGresult *r)
+int *source_pg_colidx_new(const struct source_def *def)
 {
-	struct pg_pool *p = c->pool;
-	ExecStatusType st = PQresultStatus(r);
-	char reason[256];
+	const struct pg_conf *conf = def->conn_cfg;
+	int *colidx = calloc(conf->ncols + 1, sizeof(*colidx));
 
-	switch (st) {
+	if (colidx != NULL)
+		source_pg_colidx_reset(def, colidx);
+	return colidx;
+}
+
+void source_pg_colidx_reset(const struct source_def *def, int *colidx)
+{
+	const struct pg_conf *conf = def->conn_cfg;
+
+	for (size_t j = 0; j < conf->ncols; j++)
+		colidx[j] = PG_COL_UNKNOWN;
+}
+
+enum source_pg_next source_pg_result(struct source_call *call, const PGresult *res, int *colidx,
+				     enum source_status *st, char *reason, size_t reasonsz)
+{
+	const struct pg_conf *conf = call->def->conn_cfg;
+	ExecStatusType rs = PQresultStatus(res);
+	const char *state;
+
+	*st = SOURCE_OK;
+	reason[0] = '\0';
+	switch (rs) {
 	case PGRES_SINGLE_TUPLE:
 	case PGRES_TUPLES_OK: {
-		int n = PQntuples(r), nf = PQnfields(r);
+		int n = PQntuples(res);
 
 		for (int i = 0; i < n; i++) {
-			if (c->state == PGC_BUSY) {
-				struct pg_row row = { .res = r, .i = i, .pc = c->pc, .conf = p->conf };
-				int rc = source_call_add_row(c->pc->w.call, pg_get, &row);
+			struct pg_row row = { .res = res, .i = i, .colidx = colidx, .conf = conf };
+			int rc = source_call_add_row(call, pg_get, &row);
 
-				if (rc == 1) {
-					conn_release_call(c, SOURCE_OK, NULL);
-				} else if (rc < 0) {
-					snprintf(reason, sizeof(reason), "mapping failed: %.200s",
-						 c->pc->w.call->reason);
-					conn_release_call(c, SOURCE_ERROR, reason);
-				}
-				if (p->cp.dead)
-					return true;
-				continue;
-			}
-			/* draining: bounded by LIMIT on the server and max_bytes here */
-			for (int f = 0; f < nf; f++)
-				c->drained += (size_t)PQgetlength(r, i, f);
-			if (c->drained > (size_t)p->def->max_bytes) {
-				conn_drop(c);
-				return false;
+			free(row.buf);
+
+			if (rc == 1)
+				return SOURCE_PG_FINISH; /* limit: call->status says truncated */
+			if (rc < 0) {
+				*st = SOURCE_ERROR;
+				snprintf(reason, reasonsz, "mapping failed: %.200s", call->reason);
+				return SOURCE_PG_FINISH;
 			}
 		}
-		if (st == PGRES_TUPLES_OK && c->state == PGC_BUSY)
-			conn_release_call(c, SOURCE_OK, NULL);
-		return true;
+		/* single-row mode: one result per row, then an empty TUPLES_OK */
+		return rs == PGRES_TUPLES_OK ? SOURCE_PG_FINISH : SOURCE_PG_MORE;
 	}
 	case PGRES_FATAL_ERROR:
 	case PGRES_NONFATAL_ERROR:
 	case PGRES_BAD_RESPONSE:
-		if (c->state == PGC_BUSY) {
-			const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-
-			pg_result_reason(p->conf, r, reason, sizeof(reason));
-			/* 57P0x: the server is ending this session (admin
-			 * shutdown, crash); 08xxx: connection exception */
-			if (state != NULL &&
-			    (strncmp(state, "57P", 3) == 0 || strncmp(state, "08", 2) == 0)) {
-				conn_broken(c, reason);
-				return false;
-			}
-			/* 57014 query_canceled: our statement_timeout fired */
-			conn_release_call(c, state != NULL && strcmp(state, "57014") == 0
-						     ? SOURCE_TIMEOUT : SOURCE_ERROR,
-					  reason);
-		}
-		return true;
+		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		pg_result_reason(conf, res, reason, reasonsz);
+		/* 57P0x: the server is ending this session (admin shutdown,
+		 * crash); 08xxx: connection exception; 26000: our prepared
+		 * statement is gone (DISCARD ALL, a pooler between us), so the
+		 * session is not what we believe it is */
+		if (state != NULL && (strncmp(state, "57P", 3) == 0 || strncmp(state, "08", 2) == 0 ||
+				      strcmp(state, "26000") == 0))
+			return SOURCE_PG_BROKEN;
+		/* 57014 query_canceled: our statement_timeout fired */
+		*st = state != NULL && strcmp(state, "57014") == 0 ? SOURCE_TIMEOUT : SOURCE_ERROR;
+		return SOURCE_PG_FINISH;
 	case PGRES_EMPTY_QUERY:
 	case PGRES_COMMAND_OK:
 	case PGRES_COPY_OUT:
@@ -502,7 +573,63 @@ static bool conn_result(struct pg_conn *c, PGresult *r)
 	case PGRES_COPY_BOTH:
 	default:
 		/* impossible for a wrapped SELECT: do not trust the connection */
-		snprintf(reason, sizeof(reason), "unexpected answer (%s)", PQresStatus(st));
+		snprintf(reason, reasonsz, "unexpected answer (%s)", PQresStatus(rs));
+		return SOURCE_PG_BROKEN;
+	}
+}
+
+/* Handles one result of a busy or draining connection.  Returns false if
+ * the connection was dropped. */
+static bool conn_result(struct pg_conn *c, PGresult *r)
+{
+	struct pg_pool *p = c->pool;
+	ExecStatusType st = PQresultStatus(r);
+	enum source_status fst;
+	char reason[256];
+
+	if (c->state == PGC_DRAIN) {
+		switch (st) {
+		case PGRES_SINGLE_TUPLE:
+		case PGRES_TUPLES_OK:
+			/* bounded by LIMIT on the server and max_bytes here */
+			for (int i = 0, n = PQntuples(r), nf = PQnfields(r); i < n; i++)
+				for (int f = 0; f < nf; f++)
+					c->drained += (size_t)PQgetlength(r, i, f);
+			if (c->drained > (size_t)p->def->max_bytes) {
+				conn_drop(c);
+				return false;
+			}
+			return true;
+		case PGRES_FATAL_ERROR:
+		case PGRES_NONFATAL_ERROR:
+		case PGRES_BAD_RESPONSE:
+		case PGRES_COMMAND_OK: /* of a prepare whose call has gone */
+			return true;
+		default:
+			snprintf(reason, sizeof(reason), "unexpected answer (%s)", PQresStatus(st));
+			conn_broken(c, reason);
+			return false;
+		}
+	}
+	if (c->preparing && st == PGRES_COMMAND_OK) {
+		c->prep_ok = true;
+		return true;
+	}
+	if (c->preparing && st != PGRES_FATAL_ERROR && st != PGRES_NONFATAL_ERROR &&
+	    st != PGRES_BAD_RESPONSE) {
+		snprintf(reason, sizeof(reason), "unexpected answer to prepare (%s)",
+			 PQresStatus(st));
+		conn_broken(c, reason);
+		return false;
+	}
+	switch (source_pg_result(c->pc->w.call, r, c->pc->colidx, &fst, reason, sizeof(reason))) {
+	case SOURCE_PG_MORE:
+		return true;
+	case SOURCE_PG_FINISH:
+		conn_release_call(c, fst, reason[0] != '\0' ? reason : NULL);
+		return true;
+	case SOURCE_PG_BROKEN:
+	default:
 		conn_broken(c, reason);
 		return false;
 	}
@@ -542,7 +669,20 @@ static void conn_results(struct pg_conn *c)
 			return;
 		}
 		r = PQgetResult(c->pg);
+		if (r == NULL && c->state == PGC_BUSY && c->preparing) {
+			/* the prepare is done: now run it */
+			c->preparing = false;
+			if (!c->prep_ok) {
+				conn_broken(c, "the server did not confirm the prepared statement");
+				return;
+			}
+			c->prepared |= 1u << c->pc->w.call->query->kind;
+			if (!conn_execute(c))
+				return;
+			continue;
+		}
 		if (r == NULL) {
+			c->preparing = false; /* a prepare that failed ends here */
 			conn_query_done(c);
 			return;
 		}
@@ -554,8 +694,47 @@ static void conn_results(struct pg_conn *c)
 	}
 }
 
+/* Has libpq send what it holds; false if the connection was dropped. */
+static bool conn_flush(struct pg_conn *c)
+{
+	int f = PQflush(c->pg);
+
+	if (f < 0) {
+		conn_broken(c, NULL); /* retries once on a reused connection */
+		return false;
+	}
+	c->flushing = f == 1;
+	return true;
+}
+
+/* Sends the busy connection's query as its prepared statement, the values
+ * as text parameters.  Returns false if the connection was dropped. */
+static bool conn_execute(struct pg_conn *c)
+{
+	const struct query *q = c->pc->w.call->query;
+	const struct pg_stmt *s = &c->pool->conf->stmt[q->kind];
+	const char *values[QP__COUNT];
+
+	for (size_t i = 0; i < s->nparams; i++)
+		values[i] = q->param[s->order[i]]; /* NULL binds SQL NULL */
+	if (!PQsendQueryPrepared(c->pg, s->name, (int)s->nparams, values, NULL, NULL, 0)) {
+		conn_broken(c, NULL);
+		return false;
+	}
+	c->used = true;
+	/* rows one by one, so limits stop the reading, not only the mapping */
+	PQsetSingleRowMode(c->pg);
+	return conn_flush(c);
+}
+
 /* Starts the query of w's call on idle connection link (also the connpool
- * send hook).  May finish the call. */
+ * send hook).  May finish the call.  The first time a connection runs a
+ * query kind, it prepares the statement (PQsendPrepare; its result is read
+ * like any other, see conn_results) and then executes it; later calls of
+ * that kind on this connection execute at once, so the server parses and
+ * plans the template once per session rather than once per search.  A
+ * new connection (after a reconnect, or after a reload, which makes a new
+ * pool) starts with nothing prepared. */
 static void conn_send(struct connpool_conn *link, struct connpool_waiter *w)
 {
 	struct pg_conn *c = conn_of(link);
@@ -563,9 +742,7 @@ static void conn_send(struct connpool_conn *link, struct connpool_waiter *w)
 	struct pg_pool *p = c->pool;
 	const struct query *q = pc->w.call->query;
 	const struct pg_stmt *s = &p->conf->stmt[q->kind];
-	const char *values[QP__COUNT];
 	char reason[PG_REASON_MAX + 32];
-	int f;
 
 	if (s->sql == NULL) { /* source_call_start skips absent kinds; be safe */
 		snprintf(reason, sizeof(reason), "does not answer %s queries",
@@ -573,27 +750,26 @@ static void conn_send(struct connpool_conn *link, struct connpool_waiter *w)
 		connpool_finish(&pc->w, SOURCE_ERROR, reason);
 		return;
 	}
-	for (size_t i = 0; i < s->nparams; i++)
-		values[i] = q->param[s->order[i]]; /* NULL binds SQL NULL */
-	for (size_t j = 0; j < p->conf->ncols; j++)
-		pc->colidx[j] = PG_COL_UNKNOWN;
+	source_pg_colidx_reset(p->def, pc->colidx);
 	c->state = PGC_BUSY;
 	c->pc = pc;
 	pc->conn = c;
 	pc->reused = c->used;
-	if (!PQsendQueryParams(c->pg, s->sql, (int)s->nparams, NULL, values, NULL, NULL, 0)) {
-		conn_broken(c, NULL); /* retries once on a reused connection */
-		return;
+	c->preparing = false;
+	if (c->prepared & (1u << q->kind)) {
+		if (!conn_execute(c))
+			return;
+	} else {
+		c->preparing = true;
+		c->prep_ok = false;
+		if (!PQsendPrepare(c->pg, s->name, s->sql, (int)s->nparams, NULL)) {
+			conn_broken(c, NULL);
+			return;
+		}
+		c->used = true;
+		if (!conn_flush(c))
+			return;
 	}
-	c->used = true;
-	/* rows one by one, so limits stop the reading, not only the mapping */
-	PQsetSingleRowMode(c->pg);
-	f = PQflush(c->pg);
-	if (f < 0) {
-		conn_broken(c, NULL);
-		return;
-	}
-	c->flushing = f == 1;
 	conn_results(c);
 }
 
@@ -711,7 +887,7 @@ static void pg_start(struct source_call *call)
 		return;
 	}
 	pc = calloc(1, sizeof(*pc));
-	if (pc == NULL || (pc->colidx = calloc(p->conf->ncols + 1, sizeof(int))) == NULL) {
+	if (pc == NULL || (pc->colidx = source_pg_colidx_new(p->def)) == NULL) {
 		pc_free(pc);
 		source_call_finish(call, SOURCE_ERROR, "out of memory");
 		return;
@@ -930,7 +1106,19 @@ out:
 	return rc;
 }
 
-/* Each present query kind: $n SQL, wrapped so the server enforces the row cap. */
+/* FNV-1a, 64 bits: tells statement texts apart in their names (not a
+ * security boundary: a connection only ever runs its own source's SQL). */
+static uint64_t pg_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3u;
+	return h;
+}
+
+/* Each present query kind: $n SQL, wrapped so the server enforces the row
+ * cap, and the name it is prepared under. */
 static int pg_conf_statements(const struct source_def *def, const struct cfg_node *node,
 			      struct pg_conf *conf, struct focal_err *err)
 {
@@ -972,6 +1160,8 @@ static int pg_conf_statements(const struct source_def *def, const struct cfg_nod
 		snprintf(s->sql, len, "%s%.*s%s%ld", head, (int)n, sql, tail, def->max_rows + 1);
 		free(sql);
 		sql = NULL;
+		snprintf(s->name, sizeof(s->name), "focal_%s_%016llx",
+			 query_kind_name((enum query_kind)k), (unsigned long long)pg_hash(s->sql));
 	}
 	return FOCAL_OK;
 }

@@ -425,6 +425,10 @@ struct fake {
 	} c[FAKE_CONNS];
 	int accepted, binds, searches, abandons, unbinds, closed;
 	bool answer_bind, answer_search;
+	/* sent before the result of each search when set: one LDAPMessage
+	 * whose messageID is the one-byte INTEGER at entry[4] */
+	const unsigned char *entry;
+	size_t entry_len;
 };
 
 static void fake_close(struct fake *fk, int i)
@@ -480,6 +484,15 @@ static void fake_process(struct fake *fk, int i)
 			break;
 		case 0x63: /* SearchRequest */
 			fk->searches++;
+			if (fk->answer_search && fk->entry != NULL) {
+				unsigned char e[256];
+
+				assert_true(fk->entry_len <= sizeof(e));
+				memcpy(e, fk->entry, fk->entry_len);
+				e[4] = b[hl + 2];
+				assert_int_equal(write(fk->c[i].fd, e, fk->entry_len),
+						 (ssize_t)fk->entry_len);
+			}
 			if (fk->answer_search)
 				fake_reply(fk, i, b[hl + 2], 0x65);
 			break;
@@ -1035,6 +1048,66 @@ static void test_server_closes_idle(void **state)
 	fixture_close(&f);
 }
 
+/* Regression (fuzz_ldap_answer): the entry's DN went into the records as
+ * the server sent it, and libldap does not check that it is UTF-8 text.  A
+ * DN that is not is now left out (like a binary attribute value); the rest
+ * of the entry is still mapped. */
+static void test_dn_not_utf8(void **state)
+{
+	/* SearchResultEntry, DN "cn=\xc3\x28,dc=x" (an invalid sequence),
+	 * sn: Peeters, description: gezocht */
+	static const unsigned char entry[] = {
+		0x30, 0x3c, 0x02, 0x01, 0x00, 0x64, 0x37,
+		0x04, 0x0a, 'c', 'n', '=', 0xc3, 0x28, ',', 'd', 'c', '=', 'x',
+		0x30, 0x29,
+		0x30, 0x0f, 0x04, 0x02, 's', 'n', 0x31, 0x09, 0x04, 0x07,
+		'P', 'e', 'e', 't', 'e', 'r', 's',
+		0x30, 0x16, 0x04, 0x0b, 'd', 'e', 's', 'c', 'r', 'i', 'p', 't', 'i', 'o', 'n',
+		0x31, 0x07, 0x04, 0x05, 'w', 'a', 'n', 't', 'd',
+	};
+	struct fixture f;
+	struct fake fk;
+	const struct record *a;
+
+	(void)state;
+	fixture_open_fake(&f, &fk, "ldap_dn_utf8", 2000, 1, true, true);
+	fk.entry = entry;
+	fk.entry_len = sizeof(entry);
+	run_calls(&f, 1, QUERY_PERSON, QP_FAMILY_NAME, "Peeters");
+	assert_int_equal(f.calls[0].status, SOURCE_OK);
+	assert_int_equal(f.calls[0].rows, 1);
+	assert_non_null(find_record(&f.calls[0], ENTITY_PERSON, "family_name", "Peeters"));
+	a = find_record(&f.calls[0], ENTITY_ALERT, "category", "wantd");
+	assert_non_null(a);
+	assert_null(record_get(a, "reference")); /* the DN, left out */
+	fixture_close(&f);
+}
+
+/* Regression (fuzz_ldap_answer): a message whose protocolOp tag is 0 made
+ * ldap_result return 0 ("nothing yet") with the message set; the connector
+ * leaked it and kept reading, so a server could grow focald's memory one
+ * message at a time until the deadline.  Now the connection is dropped
+ * with a clear error at once (and LeakSanitizer would fail this test if
+ * the message leaked). */
+static void test_tag0_message(void **state)
+{
+	static const unsigned char msg[] = { 0x30, 0x05, 0x02, 0x01, 0x00, 0x00, 0x00 };
+	struct fixture f;
+	struct fake fk;
+	double ms;
+
+	(void)state;
+	fixture_open_fake(&f, &fk, "ldap_tag0", 2000, 1, true, true);
+	fk.entry = msg;
+	fk.entry_len = sizeof(msg);
+	ms = run_calls(&f, 1, QUERY_PERSON, QP_FAMILY_NAME, "Peeters");
+	assert_int_equal(f.calls[0].status, SOURCE_ERROR);
+	print_message("reason: %s\n", f.calls[0].reason);
+	assert_non_null(strstr(f.calls[0].reason, "connection lost"));
+	assert_true(ms < 1000); /* not the deadline */
+	fixture_close(&f);
+}
+
 static void on_done_free_set(struct source_call *call, void *arg)
 {
 	struct fixture *f = arg;
@@ -1192,6 +1265,8 @@ int main(void)
 		cmocka_unit_test(test_cancel_mid_search),
 		cmocka_unit_test(test_pool_limit),
 		cmocka_unit_test(test_server_closes_idle),
+		cmocka_unit_test(test_dn_not_utf8),
+		cmocka_unit_test(test_tag0_message),
 		cmocka_unit_test(test_free_in_callback),
 		cmocka_unit_test(test_hit),
 		cmocka_unit_test(test_no_hit),

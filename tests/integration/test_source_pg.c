@@ -30,6 +30,7 @@
 #include "core/loop.h"
 #include "sources/record.h"
 #include "sources/source.h"
+#include "sources/source_pg.h"
 
 #define MAX_CALLS 8
 
@@ -109,6 +110,23 @@ static long admin_count(PGconn *c, const char *sql)
 	n = strtol(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);
 	return n;
+}
+
+/* Ends the one session named appname on the server (as a restart or an idle
+ * timeout would) and waits until it is gone, without running any loop: a
+ * pool still believes its connection idle. */
+static void terminate_session(PGconn *adm, const char *appname)
+{
+	char sql[256];
+	int tries = 0;
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM "
+		 "pg_stat_activity WHERE application_name = '%s') t", appname);
+	assert_int_equal(admin_count(adm, sql), 1);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_stat_activity WHERE "
+		 "application_name = '%s'", appname);
+	while (admin_count(adm, sql) > 0 && tries++ < 200)
+		usleep(10000);
 }
 
 /* Copies s into a YAML double-quoted scalar body. */
@@ -506,7 +524,6 @@ static void test_stale_connection(void **state)
 	char ci[1024];
 	struct src_opts o = { "pg_stale", ci, 2000, 10, 1, NULL };
 	PGconn *adm;
-	int tries = 0;
 
 	(void)state;
 	NEED_SERVER();
@@ -515,20 +532,139 @@ static void test_stale_connection(void **state)
 	run_calls(&f, 1, QUERY_PERSON, QP_FAMILY_NAME, "Peeters");
 	assert_int_equal(f.calls[0].status, SOURCE_OK);
 	adm = admin_connect();
-	assert_int_equal(admin_count(adm, "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) "
-					  "FROM pg_stat_activity WHERE application_name = "
-					  "'focal_stale_test') t"), 1);
-	/* wait until the backend is gone, without running our loop: the pool
-	 * still believes its connection idle and sends on it */
-	while (admin_count(adm, "SELECT count(*) FROM pg_stat_activity WHERE "
-				"application_name = 'focal_stale_test'") > 0 && tries++ < 200)
-		usleep(10000);
+	/* the pool still believes its connection idle and sends on it */
+	terminate_session(adm, "focal_stale_test");
 	run_calls(&f, 1, QUERY_PERSON, QP_FAMILY_NAME, "Peeters");
 	assert_int_equal(f.calls[1].status, SOURCE_OK);
 	assert_int_equal(f.calls[1].rows, 1);
 	assert_int_equal(admin_count(adm, "SELECT count(*) FROM pg_stat_activity WHERE "
 					  "application_name = 'focal_stale_test'"), 1);
 	PQfinish(adm);
+	fixture_close(&f);
+}
+
+/* What the pooled session reports about its prepared statements, read
+ * through the source itself (prep_sql): "<statements> <executions> <pid>". */
+static const char *prep_sql =
+	"SELECT s.name AS achternaam, (SELECT count(*) FROM pg_prepared_statements) || ' ' || "
+	"(s.generic_plans + s.custom_plans) || ' ' || pg_backend_pid() AS voornaam "
+	"FROM pg_prepared_statements s WHERE s.name LIKE 'focal%' AND s.name <> :family_name";
+
+static void prep_state(const struct source_call *c, char *name, size_t namesz, long *nstmts,
+		       long *runs, long *pid)
+{
+	const struct record *r;
+
+	assert_int_equal(c->status, SOURCE_OK);
+	assert_int_equal(c->rows, 1);
+	r = find_record(c, ENTITY_PERSON, "family_name", record_get(&c->records.items[0],
+								      "family_name"));
+	assert_non_null(r);
+	snprintf(name, namesz, "%s", record_get(r, "family_name"));
+	assert_int_equal(sscanf(record_get(r, "given_name"), "%ld %ld %ld", nstmts, runs, pid), 3);
+}
+
+/* Each pooled connection prepares the query once and then reuses it: the
+ * session holds one statement, named focal_person_..., whose execution count
+ * grows by one per call; after the server ends the session, the new
+ * connection prepares it again; a changed template (a reload) gets a
+ * statement of its own name. */
+static void test_prepared_once(void **state)
+{
+	struct fixture f;
+	char ci[1024], name[128], first[128];
+	struct src_opts o = { "pg_prep", ci, 2000, 10, 1, prep_sql };
+	long n, runs, pid, pid0 = 0;
+	PGconn *adm;
+
+	(void)state;
+	NEED_SERVER();
+	snprintf(ci, sizeof(ci), "%s application_name=focal_prep_test", test_pg());
+	fixture_open(&f, &o);
+	for (int i = 0; i < 3; i++) {
+		run_calls(&f, 1, QUERY_PERSON, QP_FAMILY_NAME, "Peeters");
+		prep_state(&f.calls[i], name, sizeof(name), &n, &runs, &pid);
+		assert_int_equal(n, 1);        /* prepared once, not once per call */
+		assert_int_equal(runs, i + 1); /* and executed by name each time */
+		if (i == 0)
+			pid0 = pid;
+		assert_int_equal(pid, pid0);   /* on the same pooled session */
+	}
+	assert_int_equal(strncmp(name, "focal_person_", 13), 0);
+	snprintf(first, sizeof(first), "%s", name);
+
+	/* reconnect: the new session prepares the statement afresh */
+	adm = admin_connect();
+	terminate_session(adm, "focal_prep_test");
+	run_calls(&f, 1, QUERY_PERSON, QP_FAMILY_NAME, "Peeters");
+	prep_state(&f.calls[3], name, sizeof(name), &n, &runs, &pid);
+	assert_int_equal(n, 1);
+	assert_int_equal(runs, 1);
+	assert_true(pid != pid0);
+	assert_string_equal(name, first);
+	fixture_close(&f);
+
+	/* a reload with a changed template: another name, never the old text */
+	o.person = "SELECT s.name AS achternaam, (SELECT count(*) FROM pg_prepared_statements) "
+		   "|| ' ' || (s.generic_plans + s.custom_plans) || ' ' || pg_backend_pid() AS "
+		   "voornaam FROM pg_prepared_statements s WHERE s.name LIKE 'focal%' AND "
+		   "s.name <> :family_name AND s.statement LIKE '%reloaded%'";
+	fixture_open(&f, &o);
+	run_calls(&f, 1, QUERY_PERSON, QP_FAMILY_NAME, "Peeters");
+	prep_state(&f.calls[0], name, sizeof(name), &n, &runs, &pid);
+	assert_int_equal(strncmp(name, "focal_person_", 13), 0);
+	assert_string_not_equal(name, first);
+	assert_int_equal(runs, 1);
+	fixture_close(&f);
+	PQfinish(adm);
+}
+
+/* Regression (fuzz_pg_answer): a value that is not UTF-8 text (a SQL_ASCII
+ * database's Latin-1, a NUL from a broken server) used to reach the records
+ * as it was; it is repaired with U+FFFD, and a NUL no longer cuts the value
+ * short of what the byte limit counted.  No server needed: the result is
+ * built with libpq's own constructors. */
+static void test_answer_not_utf8(void **state)
+{
+	struct fixture f;
+	struct src_opts o = { "pg_utf8", "host=127.0.0.1 dbname=x", 2000, 10, 1, NULL };
+	PGresAttDesc attrs[3] = {
+		{ .name = (char *)"achternaam", .typid = 25, .typlen = -1, .atttypmod = -1 },
+		{ .name = (char *)"voornaam", .typid = 25, .typlen = -1, .atttypmod = -1 },
+		{ .name = (char *)"signalering", .typid = 25, .typlen = -1, .atttypmod = -1 },
+	};
+	PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+	const struct record *p, *a;
+	enum source_status st;
+	char reason[256];
+	struct query q = { .kind = QUERY_PERSON };
+	struct source_call call;
+	int *colidx;
+
+	(void)state;
+	fixture_open(&f, &o);
+	assert_non_null(res);
+	assert_true(PQsetResultAttrs(res, 3, attrs));
+	assert_true(PQsetvalue(res, 0, 0, (char *)"Ren\xe9", 4));
+	assert_true(PQsetvalue(res, 0, 1, (char *)"a\0b", 3));
+	assert_true(PQsetvalue(res, 0, 2, (char *)"\xed\xa0\x80", 3)); /* a surrogate */
+	source_call_init(&call, &f.set->rt[0], &q, NULL, NULL);
+	colidx = source_pg_colidx_new(call.def);
+	assert_non_null(colidx);
+	assert_int_equal(source_pg_result(&call, res, colidx, &st, reason, sizeof(reason)),
+			 SOURCE_PG_FINISH);
+	assert_int_equal(st, SOURCE_OK);
+	assert_int_equal(call.rows, 1);
+	p = find_record(&call, ENTITY_PERSON, "family_name", "Ren\xef\xbf\xbd");
+	assert_non_null(p);
+	assert_string_equal(record_get(p, "given_name"), "a\xef\xbf\xbd" "b");
+	a = find_record(&call, ENTITY_ALERT, "category", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	assert_non_null(a); /* the alert is kept, not dropped */
+	/* family_name 6 + given_name 5 + the alert's category 9 */
+	assert_int_equal(call.records.bytes, 6 + 5 + 9);
+	free(colidx);
+	source_call_clear(&call);
+	PQclear(res);
 	fixture_close(&f);
 }
 
@@ -633,6 +769,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_conninfo),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_answer_not_utf8),
 		cmocka_unit_test(test_hit),
 		cmocka_unit_test(test_read_only),
 		cmocka_unit_test(test_no_hit),
@@ -643,6 +780,7 @@ int main(void)
 		cmocka_unit_test(test_pool_shared),
 		cmocka_unit_test(test_stale_connection),
 		cmocka_unit_test(test_free_in_callback),
+		cmocka_unit_test(test_prepared_once),
 	};
 	struct focal_err err;
 
