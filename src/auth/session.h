@@ -41,6 +41,8 @@ struct session_grant {
 struct session_limits {
 	long idle_timeout_s;     /* default 1800 */
 	long absolute_timeout_s; /* default 43200 */
+	long inactive_days;      /* the maintenance thread disables accounts unused this
+				  * long (user_disable_inactive, hourly); 0 = never */
 };
 
 /* Loads the live sessions from st and starts the maintenance thread.  st
@@ -72,6 +74,15 @@ int session_revoke(const char *token, const char *reason);
 /* Ends every session of user (admin revocation, disable, role change).
  * Returns how many ended. */
 size_t session_revoke_user(const char *user, const char *reason);
+
+/* True when user is active, not locked and inside its validity dates, as of
+ * the last refresh from the store (at most ~250 ms after a change by another
+ * connection, at once after a change in this process).  false before
+ * session_init. */
+bool session_user_active(const char *user);
+/* Re-reads users and sessions from the store now (blocking; tests, and
+ * callers that changed the store through their own connection). */
+void session_refresh(void);
 
 /* Number of live sessions (metrics, tests). */
 size_t session_count(void);

@@ -78,4 +78,24 @@ int user_unlock(struct store *st, const char *username, struct focal_err *err);
 /* Forgets the TOTP secret and recovery codes: enrolment again at next login. */
 int user_reset_mfa(struct store *st, const char *username, struct focal_err *err);
 
+/* Disables active accounts not used (no login, or created if never) for
+ * inactive_days days before now.  *n (may be NULL) gets how many. */
+int user_disable_inactive(struct store *st, long inactive_days, int64_t now, size_t *n,
+			  struct focal_err *err);
+
+/* ---- for the login code of auth (same thread, inside its transaction) ---- */
+
+#define USER_TOTP_SEALED_MAX 128
+
+struct user_cred {
+	char password_hash[128];
+	unsigned char totp_sealed[USER_TOTP_SEALED_MAX];
+	size_t totp_sealed_len;   /* 0: no secret (not even a pending enrolment) */
+	int64_t totp_last_step;
+};
+
+/* Reads u and its credentials over db.  FOCAL_E_INVAL when there is no such user. */
+int user_get_db(struct sqlite3 *db, const char *username, struct user *u, struct user_cred *c,
+		struct focal_err *err);
+
 #endif
