@@ -83,12 +83,18 @@ const char *auth_request_token(struct evhttp_request *req, char *buf, size_t buf
 
 /* Who sent req: a valid session (cookie, with the CSRF header on
  * state-changing requests) or bearer token.  Returns FOCAL_OK and fills *out,
- * or FOCAL_E_DENIED with a message to show (401).  When focald runs with
+ * or FOCAL_E_DENIED with a message to show (401), or FOCAL_E_INVAL when a
+ * cookie-authenticated POST/PUT/DELETE lacks the right X-CSRF-Token (403);
+ * auth_reply_denied() sends the right reply for either.  When focald runs with
  * --dev-insecure-no-auth and the request carries no credentials, *out is the
  * development principal "dev" (roles officer, admin, auditor; clearance
  * strictly confidential). */
 int auth_request_principal(struct evhttp_request *req, struct server_loop *sl,
 			   struct auth_principal *out, struct focal_err *err);
+
+/* Replies to a request auth_request_principal refused with rc (401, 403
+ * or 503) and msg. */
+void auth_reply_denied(struct evhttp_request *req, int rc, const char *msg);
 
 /* HTTP endpoints of this module, for api.c's dispatcher. */
 extern const struct api_route auth_api_routes[];

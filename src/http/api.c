@@ -18,6 +18,7 @@
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "auth/oidc.h"
+#include "auth/principal.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "http/reply.h"
@@ -153,6 +154,7 @@ static void api_search(struct evhttp_request *req, struct server_loop *sl)
 {
 	const struct search_hooks hooks = { api_on_source, api_on_done, NULL };
 	struct search_hooks h = hooks;
+	struct auth_principal who;
 	struct query_request *qr = NULL;
 	struct api_search *as = NULL;
 	struct focal_err err;
@@ -163,10 +165,9 @@ static void api_search(struct evhttp_request *req, struct server_loop *sl)
 		reply_error(req, 405, "Method Not Allowed", FOCAL_E_INVAL, "use POST");
 		return;
 	}
-	if (!sl->srv->dev_no_auth) {
+	if ((rc = auth_request_principal(req, sl, &who, &err)) != 0) {
 		metrics_inc(METRIC_SEARCHES_REJECTED);
-		reply_error(req, 401, "Unauthorized", FOCAL_E_DENIED,
-			  "authentication required: log in first");
+		auth_reply_denied(req, rc, err.msg);
 		return;
 	}
 	if (sl->draining) {

@@ -27,6 +27,7 @@
 
 #include "core/log.h"
 #include "core/metrics.h"
+#include "auth/auth.h"
 #include "core/workpool.h"
 #include "http/api.h"
 #include "http/tls.h"
@@ -387,6 +388,8 @@ int server_start(struct server *srv, const char *config_path, bool dev_no_auth,
 	if ((rc = workpool_create((size_t)srv->cfg->server.workers, 4096, &srv->pool, err)) != 0)
 		return rc;
 	workpool_set_default(srv->pool);
+	if ((rc = auth_start(srv->cfg, err)) != 0) /* users, sessions (src/auth) */
+		return rc;
 	srv->nloops = (size_t)srv->cfg->server.threads;
 	srv->loops = calloc(srv->nloops, sizeof(*srv->loops));
 	srv->main_base = event_base_new();
@@ -429,6 +432,7 @@ int server_run(struct server *srv)
 void server_free(struct server *srv)
 {
 	workpool_destroy(srv->pool);
+	auth_stop();
 	free(srv->loops);
 	if (srv->main_base != NULL)
 		event_base_free(srv->main_base);
