@@ -557,7 +557,10 @@ static void auth_admin_run(struct work *w)
 {
 	struct auth_admin_job *j = (struct auth_admin_job *)w;
 	struct store *st = auth_store();
-	const char *name = j->u.username;
+	char name[PRINCIPAL_ID_MAX];
+
+	/* a copy: user_get() below overwrites j->u */
+	memcpy(name, j->u.username, sizeof(name));
 
 	if (st == NULL) {
 		j->rc = focal_err_set(&j->err, FOCAL_E_UNAVAIL, "store not available");

@@ -369,3 +369,80 @@ out:
 	store_release(c->st, db);
 	return rc;
 }
+
+/* Stores the sealed secret and the recovery-code hashes of user id as
+ * enrolled, in one transaction. */
+static int login_store_enrolment(sqlite3 *db, int64_t id, const unsigned char *sealed,
+				 size_t sealed_len,
+				 unsigned char hashes[TOTP_RECOVERY_CODES][TOTP_RECOVERY_HASH],
+				 struct focal_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = store_begin(db, err)) != 0)
+		return rc;
+	if (sqlite3_prepare_v2(db,
+			       "UPDATE users SET totp_secret = ?2, totp_enrolled = 1,"
+			       " totp_last_step = 0 WHERE id = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_blob(st, 2, sealed, (int)sealed_len, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (login_exec2(db, "DELETE FROM recovery_codes WHERE user_id = ?1 AND ?2 = ?2", id, 0) < 0 ||
+	    sqlite3_prepare_v2(db, "INSERT INTO recovery_codes (user_id, hash) VALUES (?1, ?2)", -1,
+			       &st, NULL) != SQLITE_OK)
+		goto fail;
+	for (size_t i = 0; i < TOTP_RECOVERY_CODES; i++) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_blob(st, 2, hashes[i], TOTP_RECOVERY_HASH, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto fail;
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return store_commit(db, err);
+fail:
+	rc = store_err(db, err, "enrolling TOTP");
+	sqlite3_finalize(st);
+	store_rollback(db);
+	return rc;
+}
+
+int login_enrol_direct(const struct login_ctx *c, const char *user, struct login_result *out,
+		       struct focal_err *err)
+{
+	unsigned char secret[TOTP_SECRET_BYTES], sealed[TOTP_SECRET_BYTES + 64];
+	unsigned char hashes[TOTP_RECOVERY_CODES][TOTP_RECOVERY_HASH];
+	char ctx[PRINCIPAL_ID_MAX + 8];
+	struct user u;
+	sqlite3 *db = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = store_acquire(c->st, &db, err)) != 0)
+		return rc;
+	if ((rc = user_get_db(db, user, &u, NULL, err)) != 0)
+		goto out;
+	totp_secret_new(secret);
+	login_context(u.username, ctx, sizeof(ctx));
+	totp_recovery_new(out->recovery, hashes);
+	if ((rc = secret_seal(c->key, secret, sizeof(secret), ctx, sealed, err)) != 0 ||
+	    (rc = totp_uri(secret, sizeof(secret), c->issuer, u.username, &out->otpauth_uri,
+			   err)) != 0 ||
+	    (rc = login_store_enrolment(db, u.id, sealed, sizeof(secret) + secret_overhead(),
+					hashes, err)) != 0)
+		goto out;
+	out->has_recovery = true;
+	out->status = AUTH_LOGIN_OK;
+out:
+	sodium_memzero(secret, sizeof(secret));
+	store_release(c->st, db);
+	if (rc != 0)
+		login_result_clear(out);
+	return rc;
+}

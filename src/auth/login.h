@@ -60,6 +60,13 @@ int login_verify(const struct login_ctx *c, const char *user, const char *passwo
 int login_enrol_finish(const struct login_ctx *c, const char *user, const char *code,
 		       int64_t now, struct login_result *out, struct focal_err *err);
 
+/* Enrols TOTP for user at once, without a confirming code (the CLI, when
+ * the administrator hands the QR code over in person): a fresh secret,
+ * enrolled, 10 new recovery codes; any earlier secret is replaced.
+ * out->otpauth_uri and out->recovery are filled. */
+int login_enrol_direct(const struct login_ctx *c, const char *user, struct login_result *out,
+		       struct focal_err *err);
+
 void login_result_clear(struct login_result *r); /* wipes and frees; NULL-safe */
 
 #endif

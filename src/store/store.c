@@ -11,12 +11,14 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/cfgnode.h"
 
@@ -222,9 +224,15 @@ static int store_connect(struct store *s, sqlite3 **out, struct focal_err *err)
 {
 	sqlite3 *db = NULL;
 	char pragmas[256];
-	int rc;
+	int rc, fd;
 
 	*out = NULL;
+	/* the file holds password hashes and sealed secrets: owner only (SQLite
+	 * gives its -wal and -shm files the same mode) */
+	if ((fd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return focal_err_set(err, FOCAL_E_IO, "store: cannot open %s: %s", s->path,
+				     strerror(errno));
+	close(fd);
 	if (sqlite3_open_v2(s->path, &db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
