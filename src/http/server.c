@@ -216,7 +216,8 @@ static int server_loop_setup(struct server *srv, struct server_loop *sl, unsigne
 	evhttp_set_max_headers_size(sl->http, (ev_ssize_t)c->max_header_bytes);
 	evhttp_set_max_body_size(sl->http, (ev_ssize_t)c->max_body_bytes);
 	evhttp_set_timeout_tv(sl->http, &tv);
-	evhttp_set_allowed_methods(sl->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
+	evhttp_set_allowed_methods(sl->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+					     EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE); /* PUT, DELETE: admin API */
 	api_register(sl);
 	return FOCAL_OK;
 }

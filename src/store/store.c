@@ -228,11 +228,15 @@ static int store_connect(struct store *s, sqlite3 **out, struct focal_err *err)
 
 	*out = NULL;
 	/* the file holds password hashes and sealed secrets: owner only (SQLite
-	 * gives its -wal and -shm files the same mode) */
-	if ((fd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
-		return focal_err_set(err, FOCAL_E_IO, "store: cannot open %s: %s", s->path,
+	 * gives its -wal and -shm files the same mode).  Only when it does not
+	 * exist yet: closing any descriptor of a file drops every POSIX lock
+	 * this process holds on it, SQLite's included, and another process
+	 * would then take the WAL for unused and delete it. */
+	if ((fd = open(s->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0)
+		close(fd);
+	else if (errno != EEXIST)
+		return focal_err_set(err, FOCAL_E_IO, "store: cannot create %s: %s", s->path,
 				     strerror(errno));
-	close(fd);
 	if (sqlite3_open_v2(s->path, &db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
