@@ -9,6 +9,8 @@
 #include "auth/federation.h"
 
 #include <curl/curl.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -19,8 +21,11 @@
 
 #include "audit/audit.h"
 #include "auth/jwk.h"
+#include "auth/oidc.h"
 #include "core/cfgnode.h"
 #include "core/log.h"
+#include "http/server.h"
+#include "sources/source.h"
 
 #define FED_MAX_ISSUERS 32
 #define FED_MAX_MAPPINGS 64
@@ -673,4 +678,30 @@ out:
 	json_decref(peek);
 	json_decref(claims);
 	return rc;
+}
+
+bool federation_request(struct evhttp_request *req, struct server_loop *sl,
+			struct auth_principal *out, int *rc, struct focal_err *err)
+{
+	const char *v = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+	struct evhttp_connection *evcon;
+	const struct federation *f = NULL;
+	ev_uint16_t port = 0;
+	char *host = NULL;
+
+	if (v == NULL || strncasecmp(v, "Bearer ", 7) != 0)
+		return false;
+	v += 7;
+	while (*v == ' ')
+		v++;
+	if (!federation_is_jwt(v))
+		return false;
+	if (sl->loop.sources != NULL)
+		f = oidc_federation(sl->loop.sources->cfg->oidc);
+	*rc = federation_verify(f, v, out, err);
+	if (*rc == FOCAL_OK && (evcon = evhttp_request_get_connection(req)) != NULL) {
+		evhttp_connection_get_peer(evcon, &host, &port);
+		snprintf(out->addr, sizeof(out->addr), "%s", host != NULL ? host : "");
+	}
+	return true;
 }

@@ -48,6 +48,18 @@ bool federation_is_jwt(const char *token);
 int federation_verify(const struct federation *f, const char *jwt, struct auth_principal *out,
 		      struct focal_err *err);
 
+struct evhttp_request;
+struct server_loop;
+
+/* For auth_request_principal(): when req carries "Authorization: Bearer <JWT>"
+ * (a compact JWS, not a 64-hex session token), verifies it with
+ * federation_verify against the trusted issuers of the loop's configuration
+ * and returns true with *rc FOCAL_OK (*out filled, addr set) or
+ * FOCAL_E_DENIED (err says why; answer 401).  Returns false, touching
+ * nothing, when the request carries no such token (sessions apply). */
+bool federation_request(struct evhttp_request *req, struct server_loop *sl,
+			struct auth_principal *out, int *rc, struct focal_err *err);
+
 /* Configuration helper shared with oidc.c: a sequence of 1..max strings
  * under key (absent: out and *n untouched; otherwise out[0..*n) are
  * malloc'd copies owned by the caller). */
