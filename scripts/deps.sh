@@ -11,6 +11,7 @@ pkgs=(build-essential meson ninja-build pkg-config python3 openssl sqlite3 curl
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(libcmocka-dev clang libclang-rt-14-dev postgresql-15 postgresql-contrib slapd
          ldap-utils procps oathtool apache2 libapache2-mod-auth-openidc chromium)
+  pkgs+=(python3-jwcrypto)  # tests/system/test_oidc.py: JOSE interop
 fi
 missing=()
 for p in "${pkgs[@]}"; do

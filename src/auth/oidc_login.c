@@ -469,8 +469,10 @@ static void oidc_login_done(int rc, const struct auth_principal *p, const char *
 		oidc_error_page(ctx->req, 503, "Service Unavailable", err.msg);
 		goto out;
 	}
-	snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; Secure; HttpOnly; SameSite=Strict",
-		 OIDC_SESSION_COOKIE, g.token);
+	/* the same cookie as the identity API's login sets */
+	snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; Max-Age=%lld; Secure; HttpOnly; "
+		 "SameSite=Strict", OIDC_SESSION_COOKIE, g.token,
+		 (long long)(g.expires_at - (int64_t)time(NULL)));
 	evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "Set-Cookie", cookie);
 	snprintf(cookie, sizeof(cookie), "%s=; Path=/; Secure; HttpOnly; SameSite=Strict; "
 		 "Max-Age=0", OIDC_TXN_COOKIE);
