@@ -383,23 +383,46 @@ static bool auth_want_token(struct evhttp_request *req, json_t *body, bool *out)
 	return true;
 }
 
+/* A POST's JSON body, or NULL with the error sent (405 or 400). */
+static json_t *auth_read_post(struct evhttp_request *req)
+{
+	struct focal_err err;
+	json_t *body = NULL;
+	int rc;
+
+	if (!auth_method(req, EVHTTP_REQ_POST))
+		return NULL;
+	if ((rc = reply_read_json(req, &body, &err)) != 0)
+		reply_error(req, 400, "Bad Request", rc, err.msg);
+	return body;
+}
+
+/* Queues the login job of pd (freed, with a 503, when the pool refuses). */
+static void auth_submit(struct evhttp_request *req, struct server_loop *sl,
+			struct auth_pending *pd, const struct auth_login_args *a)
+{
+	struct focal_err err;
+	int rc;
+
+	if ((rc = auth_login_submit(&sl->loop, a, auth_login_done, pd, &err)) != 0) {
+		free(pd);
+		reply_error(req, 503, "Service Unavailable", rc, err.msg);
+		return;
+	}
+	auth_pending_wait(pd);
+}
+
 static void auth_api_login(struct evhttp_request *req, struct server_loop *sl)
 {
 	struct auth_login_args a = { 0 };
 	struct auth_pending *pd = NULL;
-	struct focal_err err;
 	char addr[64];
 	const char *totp = NULL, *recovery = NULL;
 	json_t *body = NULL;
 	bool want = false;
-	int rc;
 
-	if (!auth_method(req, EVHTTP_REQ_POST))
+	if ((body = auth_read_post(req)) == NULL)
 		return;
-	if ((rc = reply_read_json(req, &body, &err)) != 0) {
-		reply_error(req, 400, "Bad Request", rc, err.msg);
-		return;
-	}
 	if (!auth_str(req, body, "username", &a.user) || !auth_str(req, body, "password", &a.password) ||
 	    !auth_str(req, body, "totp", &totp) || !auth_str(req, body, "recovery_code", &recovery) ||
 	    !auth_want_token(req, body, &want))
@@ -416,12 +439,7 @@ static void auth_api_login(struct evhttp_request *req, struct server_loop *sl)
 	if ((pd = auth_pending_new(req, sl)) == NULL)
 		goto out;
 	pd->want_token = want;
-	if ((rc = auth_login_submit(&sl->loop, &a, auth_login_done, pd, &err)) != 0) {
-		free(pd);
-		reply_error(req, 503, "Service Unavailable", rc, err.msg);
-		goto out;
-	}
-	auth_pending_wait(pd);
+	auth_submit(req, sl, pd, &a);
 out:
 	/* the body holds the password: wipe it before it is freed */
 	if (a.password != NULL)
@@ -433,19 +451,13 @@ static void auth_api_enrol(struct evhttp_request *req, struct server_loop *sl)
 {
 	struct auth_login_args a = { 0 };
 	struct auth_pending *pd = NULL;
-	struct focal_err err;
 	char user[PRINCIPAL_ID_MAX], fp[65], addr[64];
 	const char *token = NULL, *totp = NULL;
 	json_t *body = NULL;
 	bool want = false;
-	int rc;
 
-	if (!auth_method(req, EVHTTP_REQ_POST))
+	if ((body = auth_read_post(req)) == NULL)
 		return;
-	if ((rc = reply_read_json(req, &body, &err)) != 0) {
-		reply_error(req, 400, "Bad Request", rc, err.msg);
-		return;
-	}
 	if (!auth_str(req, body, "enrolment_token", &token) || !auth_str(req, body, "totp", &totp) ||
 	    !auth_want_token(req, body, &want))
 		goto out;
@@ -469,12 +481,7 @@ static void auth_api_enrol(struct evhttp_request *req, struct server_loop *sl)
 	a.code = totp;
 	a.addr = addr;
 	a.enrol_finish = true;
-	if ((rc = auth_login_submit(&sl->loop, &a, auth_login_done, pd, &err)) != 0) {
-		free(pd);
-		reply_error(req, 503, "Service Unavailable", rc, err.msg);
-		goto out;
-	}
-	auth_pending_wait(pd);
+	auth_submit(req, sl, pd, &a);
 out:
 	json_decref(body);
 }

@@ -107,40 +107,22 @@ static int cli_token_write(const char *tok)
 	return 0;
 }
 
-struct login_buf {
-	char *data;
-	size_t len;
-};
-
-static size_t login_on_data(char *ptr, size_t size, size_t n, void *arg)
-{
-	struct login_buf *b = arg;
-	size_t add = size * n;
-	char *p;
-
-	if (b->len + add > LOGIN_MAX_RESPONSE || (p = realloc(b->data, b->len + add + 1)) == NULL)
-		return 0;
-	memcpy(p + b->len, ptr, add);
-	b->len += add;
-	p[b->len] = '\0';
-	b->data = p;
-	return add;
-}
-
 /* POSTs body (may be NULL) to url+path; *status and *resp (may stay NULL). */
 static int login_post(const char *url, const char *path, const char *cacert, const char *auth,
 		      json_t *body, long *status, json_t **resp)
 {
 	char endpoint[1024], errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *hdrs = NULL;
-	struct login_buf b = { 0 };
+	char *data = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&data, &len); /* curl's default writer appends to it */
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	CURL *curl = curl_easy_init();
 	int rc = -1;
 
 	*status = 0;
 	*resp = NULL;
-	if (curl == NULL || (body != NULL && text == NULL))
+	if (curl == NULL || mem == NULL || (body != NULL && text == NULL))
 		goto out;
 	snprintf(endpoint, sizeof(endpoint), "%s%s", url, path);
 	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
@@ -150,8 +132,8 @@ static int login_post(const char *url, const char *path, const char *cacert, con
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, text ? text : "");
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, login_on_data);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, mem);
+	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE, (long)LOGIN_MAX_RESPONSE);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
 	if (cacert != NULL)
@@ -161,16 +143,20 @@ static int login_post(const char *url, const char *path, const char *cacert, con
 		goto out;
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
-	*resp = b.data ? json_loads(b.data, 0, NULL) : NULL;
+	fclose(mem);
+	mem = NULL;
+	*resp = data ? json_loadb(data, len, 0, NULL) : NULL;
 	rc = 0;
 out:
+	if (mem != NULL)
+		fclose(mem);
 	if (text != NULL) {
 		sodium_memzero(text, strlen(text)); /* it holds the password */
 		free(text);
 	}
-	if (b.data != NULL)
-		sodium_memzero(b.data, b.len); /* it holds the token */
-	free(b.data);
+	if (data != NULL)
+		sodium_memzero(data, len); /* it holds the token */
+	free(data);
 	curl_slist_free_all(hdrs);
 	if (curl != NULL)
 		curl_easy_cleanup(curl);
