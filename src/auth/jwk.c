@@ -21,16 +21,17 @@ static const struct {
 	const char *alg;
 	cjose_jwk_kty_t kty;
 	int curve; /* CJOSE_JWK_EC_* for EC, 0 otherwise */
+	size_t sig_b64; /* length of the base64url signature for EC (r || s), 0: any */
 } jwk_algs[] = {
-	{ "ES256", CJOSE_JWK_KTY_EC, CJOSE_JWK_EC_P_256 },
-	{ "ES384", CJOSE_JWK_KTY_EC, CJOSE_JWK_EC_P_384 },
-	{ "ES512", CJOSE_JWK_KTY_EC, CJOSE_JWK_EC_P_521 },
-	{ "RS256", CJOSE_JWK_KTY_RSA, 0 },
-	{ "RS384", CJOSE_JWK_KTY_RSA, 0 },
-	{ "RS512", CJOSE_JWK_KTY_RSA, 0 },
-	{ "PS256", CJOSE_JWK_KTY_RSA, 0 },
-	{ "PS384", CJOSE_JWK_KTY_RSA, 0 },
-	{ "PS512", CJOSE_JWK_KTY_RSA, 0 },
+	{ "ES256", CJOSE_JWK_KTY_EC, CJOSE_JWK_EC_P_256, 86 },   /* 64 bytes */
+	{ "ES384", CJOSE_JWK_KTY_EC, CJOSE_JWK_EC_P_384, 128 },  /* 96 bytes */
+	{ "ES512", CJOSE_JWK_KTY_EC, CJOSE_JWK_EC_P_521, 176 },  /* 132 bytes */
+	{ "RS256", CJOSE_JWK_KTY_RSA, 0, 0 },
+	{ "RS384", CJOSE_JWK_KTY_RSA, 0, 0 },
+	{ "RS512", CJOSE_JWK_KTY_RSA, 0, 0 },
+	{ "PS256", CJOSE_JWK_KTY_RSA, 0, 0 },
+	{ "PS384", CJOSE_JWK_KTY_RSA, 0, 0 },
+	{ "PS512", CJOSE_JWK_KTY_RSA, 0, 0 },
 };
 
 static int jwk_alg_index(const char *alg)
@@ -519,6 +520,12 @@ int jwk_verify(const char *token, const struct jwk_set *const *sets, size_t nset
 	}
 	if (kidv != NULL && !json_is_string(kidv)) {
 		rc = focal_err_set(err, FOCAL_E_DENIED, "malformed kid");
+		goto out;
+	}
+	/* libcjose splits an EC signature in two halves of whatever length it
+	 * has; only the exact r || s size of the curve is a signature at all */
+	if (jwk_algs[ai].sig_b64 != 0 && strlen(token) - dots[1] - 1 != jwk_algs[ai].sig_b64) {
+		rc = focal_err_set(err, FOCAL_E_DENIED, "bad signature");
 		goto out;
 	}
 	k = jwk_choose(sets, nsets, ai, json_string_value(kidv), err);

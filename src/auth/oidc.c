@@ -683,7 +683,12 @@ static void oidc_token(struct evhttp_request *req, struct server_loop *sl)
 		goto out;
 	}
 	oidc_grant_code_issued(code, jti, at_exp);
-	audit_event("oidc.token.issued", &p, json_pack("{s:s}", "client_id", cl->id), NULL);
+	/* no record, no tokens (the audit log fails closed) */
+	if (audit_event("oidc.token.issued", &p, json_pack("{s:s, s:s}", "client_id", cl->id,
+							   "jti", jti), &err) != FOCAL_OK) {
+		reply_error(req, 503, "Service Unavailable", FOCAL_E_UNAVAIL, err.msg);
+		goto out;
+	}
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Pragma", "no-cache");
 	reply_json(req, 200, "OK",
 		   json_pack("{s:s, s:s, s:I, s:s, s:s}", "access_token", access,

@@ -200,7 +200,12 @@ static void oidc_issue_code(struct evhttp_request *req, const struct oidc_config
 		oidc_redirect(req, c, a, NULL, "temporarily_unavailable", err.msg);
 		return;
 	}
-	audit_event("oidc.code.issued", p, json_pack("{s:s}", "client_id", a->client_id), NULL);
+	if (audit_event("oidc.code.issued", p, json_pack("{s:s}", "client_id", a->client_id),
+			&err) != FOCAL_OK) {
+		sodium_memzero(code, sizeof(code)); /* never delivered: it expires unused */
+		oidc_error_page(req, 503, "Service Unavailable", err.msg);
+		return;
+	}
 	oidc_redirect(req, c, a, code, NULL, NULL);
 	sodium_memzero(code, sizeof(code));
 }

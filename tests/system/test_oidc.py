@@ -35,7 +35,6 @@ import secrets
 import shutil
 import signal
 import ssl
-import struct
 import subprocess
 import sys
 import tempfile
@@ -45,7 +44,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ROOT, Focald, Runner, Skip, check, free_port  # noqa: E402
+from harness import ROOT, Focald, Runner, Skip, check, free_port, totp  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"))
 PW = "correct horse battery staple 42"
@@ -79,15 +78,6 @@ def b64url_decode(s):
 def jwt_parts(token):
     h, p, _ = token.split(".")
     return json.loads(b64url_decode(h)), json.loads(b64url_decode(p))
-
-
-def totp(secret_b32, t=None):
-    """RFC 6238 (SHA-1, 6 digits, 30 s) with the standard library."""
-    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
-    counter = int((time.time() if t is None else t) // 30)
-    h = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
-    o = h[-1] & 0x0F
-    return "%06d" % ((struct.unpack(">I", h[o:o + 4])[0] & 0x7FFFFFFF) % 1000000)
 
 
 def pkce():
@@ -295,7 +285,10 @@ ScriptAlias /protected/claims {d}/cgi/claims.cgi
         self.log = open(os.path.join(self.dir, "stdout.log"), "wb")
         self.proc = subprocess.Popen([APACHE, "-d", self.dir, "-f", self.conf, "-DFOREGROUND"],
                                      stdout=self.log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL,
+                                     # its own process group: at shutdown apache sends
+                                     # SIGTERM to its whole group
+                                     start_new_session=True)
         deadline = time.time() + 15
         while time.time() < deadline:
             if self.proc.poll() is not None:

@@ -281,6 +281,23 @@ static void test_modified_payload(void **state)
 	free(t);
 }
 
+static void test_signature_length(void **state)
+{
+	struct fx *fx = *state;
+	char *t = sign(fx->ec, "ES256", "ec1", claims()), *m, *dot;
+
+	if (t == NULL || (dot = strrchr(t, '.')) == NULL)
+		abort();
+	assert_int_equal(strlen(dot + 1), 86);
+	/* r || s with extra bytes, or cut short: not an ES256 signature */
+	assert_true(asprintf(&m, "%sAA", t) > 0);
+	denied(fx, m, "bad signature");
+	m = strdup(t);
+	m[strlen(m) - 2] = '\0';
+	denied(fx, m, "bad signature");
+	free(t);
+}
+
 static void test_time_claims(void **state)
 {
 	struct fx *fx = *state;
@@ -490,6 +507,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_alg_none, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hs256_with_public_key_as_secret, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_modified_payload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_signature_length, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_time_claims, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audience_and_issuer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keys_and_algorithms, setup, teardown),
