@@ -129,6 +129,13 @@ void auth_config_free(struct auth_config *c)
 
 static struct auth_runtime auth_rt;
 
+/* Logins run on a pool of their own (half the workers, at least one): a
+ * burst of Argon2id hashes then queues behind itself and never delays the
+ * SQLite searches on the default pool.  Its bounded queue is the
+ * back-pressure: when full, a login gets 503 at once. */
+static struct workpool *auth_pool;
+#define AUTH_POOL_QUEUE 256
+
 const struct auth_runtime *auth_runtime(void)
 {
 	return auth_rt.started ? &auth_rt : NULL;
@@ -209,10 +216,17 @@ int auth_start(const struct config *cfg, struct focal_err *err)
 		return FOCAL_OK;
 	if ((rc = auth_open(cfg, &auth_rt, err)) != 0)
 		return rc;
+	if ((rc = workpool_create(cfg->server.workers / 2 > 1 ? (size_t)cfg->server.workers / 2 : 1,
+				  AUTH_POOL_QUEUE, &auth_pool, err)) != 0) {
+		auth_close(&auth_rt);
+		return rc;
+	}
 	lim.idle_timeout_s = auth_rt.cfg.idle_timeout_s;
 	lim.absolute_timeout_s = auth_rt.cfg.absolute_timeout_s;
 	lim.inactive_days = auth_rt.cfg.inactive_days;
 	if ((rc = session_init(auth_rt.st, &lim, err)) != 0) {
+		workpool_destroy(auth_pool);
+		auth_pool = NULL;
 		auth_close(&auth_rt);
 		return rc;
 	}
@@ -227,6 +241,8 @@ void auth_stop(void)
 {
 	if (!auth_rt.started)
 		return;
+	workpool_destroy(auth_pool); /* the logins still queued finish first */
+	auth_pool = NULL;
 	session_shutdown();
 	auth_enrolment_clear();
 	auth_close(&auth_rt);
@@ -339,7 +355,7 @@ static int auth_login_queue(struct loop *loop, const struct auth_login_args *a,
 			    void *arg)
 {
 	struct auth_login_job *j;
-	struct workpool *pool = workpool_default();
+	struct workpool *pool = auth_pool;
 
 	if (!auth_rt.started || pool == NULL)
 		return FOCAL_E_UNAVAIL;
