@@ -42,6 +42,7 @@ static void user_usage(FILE *f)
 		"  list [--json]\n"
 		"  disable USER | enable USER | unlock USER | reset-mfa USER\n"
 		"  roles USER R1,R2\n"
+		"  passwd USER [--password-file FILE|-]   (sets a new password)\n"
 		"roles: officer, admin, auditor; clearance: not_sensitive, restricted,\n"
 		"strictly_confidential.  FILE defaults to $FOCAL_CONFIG or ./focal.yaml.\n"
 		"Without --totp the user enrols TOTP at first login.\n");
@@ -341,6 +342,26 @@ int cmd_user(int argc, char **argv)
 	} else if (name == NULL) {
 		user_usage(stderr);
 		rc = 2;
+	} else if (strcmp(cmd, "passwd") == 0) {
+		char password[PASSWORD_MAX_BYTES + 2];
+		const char *file = NULL;
+
+		if (optind + 4 == argc && strcmp(argv[optind + 2], "--password-file") == 0)
+			file = argv[optind + 3];
+		if (optind + 2 != argc && file == NULL) {
+			user_usage(stderr);
+			rc = 2;
+		} else if (user_read_password(file, password, sizeof(password)) == 0) {
+			if (user_set_password(rt.st, name, password, &err) != 0) {
+				fprintf(stderr, "focal: %s\n", err.msg);
+			} else {
+				audit_event("admin.user.password", &who, json_pack("{s:s}", "target", name),
+					    NULL);
+				printf("%s: password set\n", name);
+				rc = 0;
+			}
+		}
+		sodium_memzero(password, sizeof(password));
 	} else if (strcmp(cmd, "roles") == 0) {
 		struct user u;
 
