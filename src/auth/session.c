@@ -448,10 +448,10 @@ unlock:
 	free(v);
 }
 
-struct session_row {
-	unsigned char th[32];
-	struct sess s;
-};
+static int session_cmp_hash(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
 
 /* Reads the live sessions (of active users) and the active users.  initial:
  * the sessions are loaded into memory (start-up); otherwise memory keeps
@@ -461,7 +461,8 @@ static void session_reload(sqlite3 *db, bool initial)
 	sqlite3_stmt *st = NULL;
 	struct user_state *users = NULL;
 	struct sess *loaded = NULL; /* list of rows read */
-	size_t nusers = 0, cap = 0;
+	unsigned char *hashes = NULL;
+	size_t nusers = 0, cap = 0, nloaded = 0;
 	int64_t now = store_now();
 	int r;
 
@@ -556,6 +557,19 @@ static void session_reload(sqlite3 *db, bool initial)
 		}
 	}
 	store_exec(db, "COMMIT", NULL);
+	/* the store's hashes, sorted, so the comparison below under the lock is
+	 * n log n rather than n * m */
+	if (!initial) {
+		for (struct sess *l = loaded; l != NULL; l = l->next)
+			nloaded++;
+		if (nloaded > 0 && (hashes = malloc(nloaded * 32)) == NULL)
+			goto fail; /* keep memory as it is until the next reload */
+		nloaded = 0;
+		for (struct sess *l = loaded; l != NULL; l = l->next)
+			memcpy(hashes + 32 * nloaded++, l->th, 32);
+		if (nloaded > 0)
+			qsort(hashes, nloaded, 32, session_cmp_hash);
+	}
 
 	pthread_mutex_lock(&session_mu);
 	free(session_active);
@@ -581,11 +595,9 @@ static void session_reload(sqlite3 *db, bool initial)
 				bool keep = false;
 
 				if ((*pp)->persisted) {
-					for (struct sess *l = loaded; l != NULL; l = l->next)
-						if (memcmp(l->th, (*pp)->th, 32) == 0) {
-							keep = true;
-							break;
-						}
+					keep = hashes != NULL &&
+					       bsearch((*pp)->th, hashes, nloaded, 32,
+						       session_cmp_hash) != NULL;
 				} else {
 					struct user_state key;
 
@@ -606,6 +618,7 @@ static void session_reload(sqlite3 *db, bool initial)
 fail:
 	sqlite3_finalize(st);
 	store_rollback(db);
+	free(hashes);
 	free(users);
 	while (loaded != NULL) {
 		struct sess *s = loaded;
