@@ -331,6 +331,24 @@ def test_logout_clears_cookie_and_ends_session(idy):
     check("Max-Age=0" in cookie_of(headers), "cookie not cleared: " + cookie_of(headers))
     check(idy.get("/v1/auth/session", token=tok)[0] == 401, "session alive after logout")
     check("auth.logout" in idy.f.read_log(), "logout not audited")
+    # bearer clients log out without a CSRF header
+    tok = idy.login_ok("kim", secret, time.time() + 30)[0]["token"]
+    check(idy.get("/v1/auth/logout", token=tok, method="POST")[0] == 204, "bearer logout")
+    check(idy.get("/v1/auth/session", token=tok)[0] == 401, "bearer session alive after logout")
+
+
+def test_session_fixation_refused(idy):
+    import json
+    secret, _ = idy.user("liam")
+    planted = "ab" * 32
+    status, headers, data = idy.f.request(
+        "POST", "/v1/auth/login",
+        {"username": "liam", "password": PW, "totp": totp(secret), "want_token": True},
+        headers={"Cookie": "focal_session=" + planted})
+    check(status == 200, "login: %d" % status)
+    tok = json.loads(data)["token"]
+    check(tok != planted and planted not in cookie_of(headers), "planted session id adopted")
+    check(idy.get("/v1/auth/session", cookie=planted)[0] == 401, "planted id became a session")
 
 
 def test_cli_login_and_search():
@@ -416,6 +434,7 @@ SHARED = [
     test_admin_api_roles_sessions_and_officer_forbidden,
     test_disabled_user_session_dead_within_one_second,
     test_logout_clears_cookie_and_ends_session,
+    test_session_fixation_refused,
 ]
 OWN = [
     test_cli_login_and_search,
