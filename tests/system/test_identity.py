@@ -69,12 +69,14 @@ SOURCE = """  - name: rijksregister
 class Identity:
     """A focald with an `auth:` section, plus helpers to make users."""
 
-    def __init__(self, **auth):
+    def __init__(self, client_ca=None, **auth):
         settings = {"argon2_memory_kib": 19456, "argon2_ops": 2,  # OWASP's minimum: fast tests
                     "idle_timeout_s": 30, "absolute_timeout_s": 600}
         settings.update(auth)
         d = tempfile.mkdtemp(prefix="focal-id-")
         extra = "auth:\n" + "".join("  %s: %s\n" % kv for kv in settings.items())
+        if client_ca:
+            extra = "  tls_client_ca: %s\n" % client_ca + extra
         self.f = Focald(BUILD, SOURCE % make_sqlite(d), server_extra=extra, dev_no_auth=False,
                         workdir=d)
         self.dir = d
@@ -424,6 +426,57 @@ def test_unknown_and_known_users_take_comparable_time():
         idy.stop()
 
 
+def client_cert(directory, cn):
+    """A self-signed client certificate (it is its own CA in tls_client_ca)."""
+    cert, key = os.path.join(directory, cn + ".pem"), os.path.join(directory, cn + ".key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=" + cn,
+                    "-addext", "extendedKeyUsage=clientAuth", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def test_session_bound_to_client_certificate():
+    import http.client
+    import json
+    import ssl
+    d = tempfile.mkdtemp(prefix="focal-id-certs-")
+    a, b = client_cert(d, "vehicle-a"), client_cert(d, "vehicle-b")
+    ca = os.path.join(d, "clients.pem")
+    with open(ca, "w") as out:
+        out.write(open(a[0]).read() + open(b[0]).read())
+    idy = Identity(client_ca=ca)
+    try:
+        secret, _ = idy.user("pia")
+
+        def call(method, path, cert, body=None, token=None):
+            ctx = ssl.create_default_context(cafile=idy.f.cert)
+            if cert:
+                ctx.load_cert_chain(*cert)
+            conn = http.client.HTTPSConnection("127.0.0.1", idy.f.port, context=ctx, timeout=30)
+            try:
+                h = {"Content-Type": "application/json"}
+                if token:
+                    h["Authorization"] = "Bearer " + token
+                conn.request(method, path, json.dumps(body) if body else None, h)
+                r = conn.getresponse()
+                return r.status, r.read()
+            finally:
+                conn.close()
+        status, data = call("POST", "/v1/auth/login", a,
+                            {"username": "pia", "password": PW, "totp": totp(secret),
+                             "want_token": True})
+        check(status == 200, "login with a client certificate: %d %s" % (status, data))
+        tok = json.loads(data)["token"]
+        check(call("GET", "/v1/auth/session", a, token=tok)[0] == 200, "same certificate")
+        check(call("GET", "/v1/auth/session", b, token=tok)[0] == 401,
+              "a session bound to certificate A worked with certificate B")
+        check(call("GET", "/v1/auth/session", None, token=tok)[0] == 401,
+              "a session bound to a certificate worked without one")
+    finally:
+        idy.stop()
+
+
 SHARED = [
     test_search_needs_a_session_bearer_or_cookie_with_csrf,
     test_wrong_expired_replayed_totp_and_oathtool_interop,
@@ -437,6 +490,7 @@ SHARED = [
     test_session_fixation_refused,
 ]
 OWN = [
+    test_session_bound_to_client_certificate,
     test_cli_login_and_search,
     test_session_idle_and_absolute_timeouts,
     test_per_address_throttling,
