@@ -285,6 +285,56 @@ out:
 	return rc;
 }
 
+/* Marks user id enrolled in one transaction: with sealed, that secret
+ * replaces any other (CLI enrolment); without, the pending secret must still
+ * be pending (a parallel confirmation loses).  last_step is the step of the
+ * confirming code (0: none).  Then the recovery-code hashes replace the old. */
+static int login_store_enrolment(sqlite3 *db, int64_t id, const unsigned char *sealed,
+				 size_t sealed_len, int64_t last_step,
+				 unsigned char hashes[TOTP_RECOVERY_CODES][TOTP_RECOVERY_HASH],
+				 struct focal_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = store_begin(db, err)) != 0)
+		return rc;
+	if (sqlite3_prepare_v2(db,
+			       sealed != NULL
+				       ? "UPDATE users SET totp_secret = ?3, totp_enrolled = 1,"
+					 " totp_last_step = ?2 WHERE id = ?1"
+				       : "UPDATE users SET totp_enrolled = 1, totp_last_step = ?2"
+					 " WHERE id = ?1 AND totp_enrolled = 0",
+			       -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, last_step);
+	if (sealed != NULL)
+		sqlite3_bind_blob(st, 3, sealed, (int)sealed_len, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(db) != 1)
+		goto fail;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (login_exec2(db, "DELETE FROM recovery_codes WHERE user_id = ?1 AND ?2 = ?2", id, 0) < 0 ||
+	    sqlite3_prepare_v2(db, "INSERT INTO recovery_codes (user_id, hash) VALUES (?1, ?2)", -1,
+			       &st, NULL) != SQLITE_OK)
+		goto fail;
+	for (size_t i = 0; i < TOTP_RECOVERY_CODES; i++) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_blob(st, 2, hashes[i], TOTP_RECOVERY_HASH, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto fail;
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return store_commit(db, err);
+fail:
+	rc = store_err(db, err, "enrolling TOTP");
+	sqlite3_finalize(st);
+	store_rollback(db);
+	return rc;
+}
+
 int login_enrol_finish(const struct login_ctx *c, const char *user, const char *code,
 		       int64_t now, struct login_result *out, struct focal_err *err)
 {
@@ -293,7 +343,6 @@ int login_enrol_finish(const struct login_ctx *c, const char *user, const char *
 	struct user u;
 	struct user_cred cred;
 	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
 	const char *why;
 	int64_t step = 0;
 	int rc;
@@ -332,84 +381,15 @@ int login_enrol_finish(const struct login_ctx *c, const char *user, const char *
 		goto out;
 	}
 	totp_recovery_new(out->recovery, hashes);
-	if ((rc = store_begin(db, err)) != 0)
-		goto out;
-	if (login_exec2(db,
-			"UPDATE users SET totp_enrolled = 1, totp_last_step = ?2 WHERE id = ?1 AND"
-			" totp_enrolled = 0",
-			u.id, step) != 1 ||
-	    login_exec2(db, "DELETE FROM recovery_codes WHERE user_id = ?1 AND ?2 = ?2", u.id, 0) <
-		    0) {
-		rc = store_err(db, err, "enrolling TOTP");
-		goto out;
-	}
-	if (sqlite3_prepare_v2(db, "INSERT INTO recovery_codes (user_id, hash) VALUES (?1, ?2)", -1,
-			       &st, NULL) != SQLITE_OK) {
-		rc = store_err(db, err, "saving recovery codes");
-		goto out;
-	}
-	for (size_t i = 0; i < TOTP_RECOVERY_CODES; i++) {
-		sqlite3_bind_int64(st, 1, u.id);
-		sqlite3_bind_blob(st, 2, hashes[i], TOTP_RECOVERY_HASH, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			rc = store_err(db, err, "saving recovery codes");
-			goto out;
-		}
-		sqlite3_reset(st);
-	}
-	if ((rc = store_commit(db, err)) != 0)
+	if ((rc = login_store_enrolment(db, u.id, NULL, 0, step, hashes, err)) != 0)
 		goto out;
 	out->has_recovery = true;
 	login_succeeded(db, &u, now, out);
 out:
 	if (rc != 0 || !out->has_recovery)
 		sodium_memzero(out->recovery, sizeof(out->recovery));
-	sqlite3_finalize(st);
 	sodium_memzero(&cred, sizeof(cred));
 	store_release(c->st, db);
-	return rc;
-}
-
-/* Stores the sealed secret and the recovery-code hashes of user id as
- * enrolled, in one transaction. */
-static int login_store_enrolment(sqlite3 *db, int64_t id, const unsigned char *sealed,
-				 size_t sealed_len,
-				 unsigned char hashes[TOTP_RECOVERY_CODES][TOTP_RECOVERY_HASH],
-				 struct focal_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if ((rc = store_begin(db, err)) != 0)
-		return rc;
-	if (sqlite3_prepare_v2(db,
-			       "UPDATE users SET totp_secret = ?2, totp_enrolled = 1,"
-			       " totp_last_step = 0 WHERE id = ?1",
-			       -1, &st, NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_blob(st, 2, sealed, (int)sealed_len, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		goto fail;
-	sqlite3_finalize(st);
-	st = NULL;
-	if (login_exec2(db, "DELETE FROM recovery_codes WHERE user_id = ?1 AND ?2 = ?2", id, 0) < 0 ||
-	    sqlite3_prepare_v2(db, "INSERT INTO recovery_codes (user_id, hash) VALUES (?1, ?2)", -1,
-			       &st, NULL) != SQLITE_OK)
-		goto fail;
-	for (size_t i = 0; i < TOTP_RECOVERY_CODES; i++) {
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_blob(st, 2, hashes[i], TOTP_RECOVERY_HASH, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			goto fail;
-		sqlite3_reset(st);
-	}
-	sqlite3_finalize(st);
-	return store_commit(db, err);
-fail:
-	rc = store_err(db, err, "enrolling TOTP");
-	sqlite3_finalize(st);
-	store_rollback(db);
 	return rc;
 }
 
@@ -434,7 +414,7 @@ int login_enrol_direct(const struct login_ctx *c, const char *user, struct login
 	if ((rc = secret_seal(c->key, secret, sizeof(secret), ctx, sealed, err)) != 0 ||
 	    (rc = totp_uri(secret, sizeof(secret), c->issuer, u.username, &out->otpauth_uri,
 			   err)) != 0 ||
-	    (rc = login_store_enrolment(db, u.id, sealed, sizeof(secret) + secret_overhead(),
+	    (rc = login_store_enrolment(db, u.id, sealed, sizeof(secret) + secret_overhead(), 0,
 					hashes, err)) != 0)
 		goto out;
 	out->has_recovery = true;
