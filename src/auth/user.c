@@ -238,11 +238,11 @@ out:
 	return rc;
 }
 
-/* Runs one UPDATE/DELETE on the row of username in a transaction; when
- * must_exist, FOCAL_E_INVAL if no row of users matched.  extra (may be NULL)
- * runs after it with the same binding (e.g. deleting sessions). */
+/* Runs one UPDATE of the row of username (?1; arg, when not NULL, is ?2) in
+ * a transaction: FOCAL_E_INVAL if no user matched.  extra (may be NULL) runs
+ * after it with ?1 bound too (e.g. deleting sessions). */
 static int user_update(struct store *s, const char *username, const char *sql,
-		       const char *extra, struct focal_err *err)
+		       const char *extra, const char *arg, struct focal_err *err)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
@@ -262,6 +262,8 @@ static int user_update(struct store *s, const char *username, const char *sql,
 			goto out;
 		}
 		sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
+		if (pass == 0 && arg != NULL)
+			sqlite3_bind_text(st, 2, arg, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			rc = store_err(db, err, "updating a user");
 			goto out;
@@ -354,41 +356,24 @@ int user_set_password(struct store *s, const char *username, const char *passwor
 		      struct focal_err *err)
 {
 	char hash[PASSWORD_HASH_MAX];
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
 	int rc;
 
 	if ((rc = password_check_policy(password, username, err)) != 0 ||
 	    (rc = password_hash(password, hash, err)) != 0)
 		return rc;
-	if ((rc = store_acquire(s, &db, err)) != 0)
-		goto out;
-	if (sqlite3_prepare_v2(db, "UPDATE users SET password_hash = ?2 WHERE username = ?1", -1,
-			       &st, NULL) != SQLITE_OK) {
-		rc = store_err(db, err, "setting a password");
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = store_err(db, err, "setting a password");
-	else if (sqlite3_changes(db) == 0)
-		rc = focal_err_set(err, FOCAL_E_INVAL, "no such user: %s", username);
-	else
-		rc = FOCAL_OK;
-out:
+	rc = user_update(s, username, "UPDATE users SET password_hash = ?2 WHERE username = ?1",
+			 NULL, hash, err);
 	sodium_memzero(hash, sizeof(hash));
-	sqlite3_finalize(st);
-	store_release(s, db);
 	return rc;
 }
+
+static const char user_sessions_delete[] =
+	"DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?1)";
 
 int user_set_roles(struct store *s, const char *username, char roles[][PRINCIPAL_ID_MAX],
 		   size_t nroles, struct focal_err *err)
 {
 	char csv[PRINCIPAL_MAX_ROLES * PRINCIPAL_ID_MAX];
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
 	int rc;
 
 	if (nroles > PRINCIPAL_MAX_ROLES)
@@ -398,52 +383,15 @@ int user_set_roles(struct store *s, const char *username, char roles[][PRINCIPAL
 			return focal_err_set(err, FOCAL_E_INVAL,
 					     "unknown role '%s' (officer, admin, auditor)", roles[i]);
 	user_roles_csv(roles, nroles, csv, sizeof(csv));
-	if ((rc = store_acquire(s, &db, err)) != 0)
-		return rc;
-	if ((rc = store_begin(db, err)) != 0)
-		goto out;
-	if (sqlite3_prepare_v2(db, "UPDATE users SET roles = ?2 WHERE username = ?1", -1, &st,
-			       NULL) != SQLITE_OK) {
-		rc = store_err(db, err, "setting roles");
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, csv, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = store_err(db, err, "setting roles");
-		goto out;
-	}
-	if (sqlite3_changes(db) == 0) {
-		rc = focal_err_set(err, FOCAL_E_INVAL, "no such user: %s", username);
-		goto out;
-	}
 	/* sessions carry the roles of their login: end them, the user logs in
 	 * again with the new ones (least privilege takes effect at once) */
-	sqlite3_finalize(st);
-	st = NULL;
-	if (sqlite3_prepare_v2(db,
-			       "DELETE FROM sessions WHERE user_id ="
-			       " (SELECT id FROM users WHERE username = ?1)",
-			       -1, &st, NULL) != SQLITE_OK) {
-		rc = store_err(db, err, "ending sessions");
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = store_err(db, err, "ending sessions");
-		goto out;
-	}
-	rc = store_commit(db, err);
-out:
-	sqlite3_finalize(st);
-	store_release(s, db);
+	rc = user_update(s, username, "UPDATE users SET roles = ?2 WHERE username = ?1",
+			 user_sessions_delete, csv, err);
 	if (rc == FOCAL_OK)
 		session_revoke_user(username, "roles changed");
 	return rc;
 }
 
-static const char user_sessions_delete[] =
-	"DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?1)";
 
 int user_set_status(struct store *s, const char *username, enum user_status status,
 		    struct focal_err *err)
@@ -452,7 +400,7 @@ int user_set_status(struct store *s, const char *username, enum user_status stat
 
 	if (status == USER_DISABLED) {
 		rc = user_update(s, username, "UPDATE users SET status = 1 WHERE username = ?1",
-				 user_sessions_delete, err);
+				 user_sessions_delete, NULL, err);
 		if (rc == FOCAL_OK)
 			session_revoke_user(username, "user disabled");
 		return rc;
@@ -461,7 +409,7 @@ int user_set_status(struct store *s, const char *username, enum user_status stat
 	 * be disabled again at once by the inactivity rule */
 	return user_update(s, username,
 			   "UPDATE users SET status = 0, last_used = unixepoch() WHERE username = ?1",
-			   NULL, err);
+			   NULL, NULL, err);
 }
 
 int user_unlock(struct store *s, const char *username, struct focal_err *err)
@@ -469,7 +417,7 @@ int user_unlock(struct store *s, const char *username, struct focal_err *err)
 	return user_update(s, username, "UPDATE users SET locked = 0 WHERE username = ?1",
 			   "DELETE FROM login_failures WHERE user_id ="
 			   " (SELECT id FROM users WHERE username = ?1)",
-			   err);
+			   NULL, err);
 }
 
 int user_reset_mfa(struct store *s, const char *username, struct focal_err *err)
@@ -479,7 +427,7 @@ int user_reset_mfa(struct store *s, const char *username, struct focal_err *err)
 			     " totp_last_step = 0 WHERE username = ?1",
 			     "DELETE FROM recovery_codes WHERE user_id ="
 			     " (SELECT id FROM users WHERE username = ?1)",
-			     err);
+			     NULL, err);
 
 	/* the sessions were opened with the old second factor */
 	if (rc == FOCAL_OK)

@@ -60,6 +60,26 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+/* The secret of an otpauth URI (base32 after "secret="), decoded. */
+static size_t uri_secret(const char *uri, unsigned char secret[TOTP_SECRET_BYTES])
+{
+	static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+	const char *s = strstr(uri, "secret=") + 7;
+	uint64_t acc = 0;
+	size_t len = 0;
+	int bits = 0;
+
+	for (; *s != '&' && len < TOTP_SECRET_BYTES; s++) {
+		acc = (acc << 5) | (uint64_t)(strchr(al, *s) - al);
+		bits += 5;
+		if (bits >= 8) {
+			secret[len++] = (unsigned char)(acc >> (bits - 8));
+			bits -= 8;
+		}
+	}
+	return len;
+}
+
 /* Creates name (officer) with PW, enrolled directly; secret out. */
 static void make_user(const char *name, unsigned char secret[TOTP_SECRET_BYTES],
 		      char codes[TOTP_RECOVERY_CODES][TOTP_RECOVERY_LEN + 1])
@@ -67,7 +87,6 @@ static void make_user(const char *name, unsigned char secret[TOTP_SECRET_BYTES],
 	struct login_result r;
 	struct user u;
 	struct focal_err err;
-	const char *s;
 	size_t len = 0;
 
 	memset(&u, 0, sizeof(u));
@@ -77,22 +96,7 @@ static void make_user(const char *name, unsigned char secret[TOTP_SECRET_BYTES],
 	assert_int_equal(user_create(st, &u, PW, &err), FOCAL_OK);
 	/* last_used is now: make the account recent relative to NOW */
 	assert_int_equal(login_enrol_direct(&ctx, name, &r, &err), FOCAL_OK);
-	s = strstr(r.otpauth_uri, "secret=") + 7;
-	{
-		/* base32 → bytes via sodium is not available: decode by hand */
-		uint64_t acc = 0;
-		int bits = 0;
-
-		for (; *s != '&'; s++) {
-			const char *al = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-			acc = (acc << 5) | (uint64_t)(strchr(al, *s) - al);
-			bits += 5;
-			if (bits >= 8) {
-				secret[len++] = (unsigned char)(acc >> (bits - 8));
-				bits -= 8;
-			}
-		}
-	}
+	len = uri_secret(r.otpauth_uri, secret);
 	assert_int_equal(len, TOTP_SECRET_BYTES);
 	if (codes != NULL)
 		memcpy(codes, r.recovery, sizeof(r.recovery));
@@ -267,8 +271,6 @@ static void test_enrolment_and_sealed_secret(void **state)
 	sqlite3_stmt *q = NULL;
 	char code[7];
 	unsigned char secret[TOTP_SECRET_BYTES];
-	const char *s;
-	size_t len = 0;
 	int64_t now = now_real();
 
 	(void)state;
@@ -280,21 +282,7 @@ static void test_enrolment_and_sealed_secret(void **state)
 	assert_int_equal(attempt("fay", PW, "", "10.0.0.6", now, &r), AUTH_LOGIN_MFA_ENROLMENT);
 	assert_non_null(r.otpauth_uri);
 	assert_true(strncmp(r.qr_png, "data:image/png;base64,", 22) == 0);
-	s = strstr(r.otpauth_uri, "secret=") + 7;
-	{
-		uint64_t acc = 0;
-		int bits = 0;
-		const char *al = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
-		for (; *s != '&'; s++) {
-			acc = (acc << 5) | (uint64_t)(strchr(al, *s) - al);
-			bits += 5;
-			if (bits >= 8) {
-				secret[len++] = (unsigned char)(acc >> (bits - 8));
-				bits -= 8;
-			}
-		}
-	}
+	assert_int_equal(uri_secret(r.otpauth_uri, secret), TOTP_SECRET_BYTES);
 	login_result_clear(&r);
 	/* the secret is sealed in the store, not in clear */
 	assert_int_equal(store_acquire(st, &db, NULL), FOCAL_OK);
