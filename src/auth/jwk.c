@@ -246,6 +246,51 @@ void jwk_set_free(struct jwk_set *s)
 	free(s);
 }
 
+/* A JWK member that is base64url of minlen..maxlen characters. */
+static bool jwk_member_ok(json_t *e, const char *name, size_t minlen, size_t maxlen)
+{
+	const char *v = json_string_value(json_object_get(e, name));
+	size_t n = v != NULL ? strlen(v) : 0;
+
+	if (n < minlen || n > maxlen)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = v[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+/* libcjose asserts (aborts the process) on some malformed members, and a
+ * JWKS comes from the network: only well-formed public keys reach it. */
+static bool jwk_shape_ok(json_t *e, const char *kty)
+{
+	static const char *const private_members[] = { "d", "p", "q", "dp", "dq", "qi", "k",
+						       "oth", NULL };
+	const char *crv = json_string_value(json_object_get(e, "crv"));
+	size_t len;
+
+	for (size_t i = 0; private_members[i] != NULL; i++)
+		if (json_object_get(e, private_members[i]) != NULL)
+			return false;
+	if (strcmp(kty, "RSA") == 0) /* 2048 to 8192 bits, exponent up to 48 bits */
+		return jwk_member_ok(e, "n", 342, 1366) && jwk_member_ok(e, "e", 1, 8);
+	if (crv == NULL)
+		return false;
+	if (strcmp(crv, "P-256") == 0)
+		len = 43;
+	else if (strcmp(crv, "P-384") == 0)
+		len = 64;
+	else if (strcmp(crv, "P-521") == 0)
+		len = 88;
+	else
+		return false;
+	return jwk_member_ok(e, "x", len, len) && jwk_member_ok(e, "y", len, len);
+}
+
 /* One entry of a JWKS: FOCAL_OK and k filled, 1 when the key is skipped, or
  * an error. */
 static int jwk_set_entry(json_t *e, struct jwk_key *k, struct focal_err *err)
@@ -263,7 +308,7 @@ static int jwk_set_entry(json_t *e, struct jwk_key *k, struct focal_err *err)
 		return 1;
 	/* symmetric keys could only verify HS*, which is never allowed; private
 	 * members in a published set mean a misconfigured issuer */
-	if ((strcmp(kty, "EC") != 0 && strcmp(kty, "RSA") != 0) || json_object_get(e, "d") != NULL)
+	if ((strcmp(kty, "EC") != 0 && strcmp(kty, "RSA") != 0) || !jwk_shape_ok(e, kty))
 		return 1;
 	if (alg != NULL && !jwk_alg_supported(alg))
 		return 1;

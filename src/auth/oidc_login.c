@@ -62,8 +62,14 @@ static void oidc_html_escape(struct evbuffer *b, const char *s)
 static void oidc_html_headers(struct evhttp_request *req, const char *redirect_uri)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	char csp[OIDC_URI_MAX + 160];
+	char csp[OIDC_URI_MAX + 160], target[OIDC_URI_MAX] = "";
 
+	/* a CSP source has no query: "https://host/path?x=1" would be ignored */
+	if (redirect_uri != NULL) {
+		snprintf(target, sizeof(target), "%s", redirect_uri);
+		target[strcspn(target, "?")] = '\0';
+		redirect_uri = target;
+	}
 	reply_headers(req, "text/html; charset=utf-8");
 	evhttp_remove_header(h, "Content-Security-Policy");
 	snprintf(csp, sizeof(csp),

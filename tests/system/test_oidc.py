@@ -510,6 +510,8 @@ def test_apache_mod_auth_openidc_login(sso):
     csp = headers.get("Content-Security-Policy", "")
     check("default-src 'none'" in csp and "script-src" not in csp and "unsafe" not in csp, csp)
     check("frame-ancestors 'none'" in csp, csp)
+    # after the form, the browser may go to focald and the client's redirect_uri only
+    check("form-action 'self' " + sso.apache.redirect_uri + ";" in csp, csp)
     form = Form()
     form.feed(body.decode())
     check(form.scripts == 0, "the sign-in page has script")

@@ -480,6 +480,31 @@ static void test_config_errors(void **state)
 	}
 }
 
+/* Found by fuzz_jwt: libcjose aborts on some malformed members; such keys
+ * must be skipped before it sees them. */
+static void test_malformed_jwks_members(void **state)
+{
+	static const char *const bad[] = {
+		"{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"a\","
+		"\"x\":\"f83OJ3D2x=1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU\","
+		"\"y\":\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0\"}]}",
+		"{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"\",\"y\":\"\"}]}",
+		"{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-999\",\"x\":\"AA\",\"y\":\"AA\"}]}",
+		"{\"keys\":[{\"kty\":\"RSA\",\"n\":\"AQAB\",\"e\":\"AQAB\"}]}",
+		"{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}]}",
+		"{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":1,\"y\":[]}]}",
+		"{\"keys\":[]}", "{\"keys\":{}}", "[]", "not json",
+	};
+	struct jwk_set *set = NULL;
+	struct focal_err err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(jwk_set_parse(bad[i], strlen(bad[i]), &set, &err), FOCAL_E_INVAL);
+		assert_null(set);
+	}
+}
+
 static void test_key_rotation_at_issuer(void **state)
 {
 	struct fx *fx = *state;
@@ -516,6 +541,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_rotation_at_issuer, setup, teardown),
 		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_malformed_jwks_members),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
