@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit/audit.h"
 #include "auth/user.h"
 #include "core/log.h"
 #include "store/store.h"
@@ -143,6 +144,9 @@ static void session_unlink(struct sess **pp, bool queue_delete, const char *reas
 	if (queue_delete)
 		session_queue(OP_DELETE, s);
 	log_info("session.end", "session %s of %s ended: %s", s->id, s->p.user, reason);
+	/* audit_event returns at once (it queues), so holding session_mu is fine */
+	audit_event("auth.session.end", &s->p,
+		    json_pack("{s:s, s:s}", "session", s->id, "reason", reason), NULL);
 	sodium_memzero(s, sizeof(*s));
 	free(s);
 }

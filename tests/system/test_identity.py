@@ -333,6 +333,7 @@ def test_logout_clears_cookie_and_ends_session(idy):
     check("Max-Age=0" in cookie_of(headers), "cookie not cleared: " + cookie_of(headers))
     check(idy.get("/v1/auth/session", token=tok)[0] == 401, "session alive after logout")
     check("auth.logout" in idy.f.read_log(), "logout not audited")
+    check("auth.session.end" in idy.f.read_log(), "session end not audited")
     # bearer clients log out without a CSRF header
     tok = idy.login_ok("kim", secret, time.time() + 30)[0]["token"]
     check(idy.get("/v1/auth/logout", token=tok, method="POST")[0] == 204, "bearer logout")
