@@ -732,6 +732,39 @@ def test_login_form_csrf_and_open_redirect(sso):
           "Location" not in headers, "wrong password: %d %s" % (status, body[:200]))
 
 
+def test_prompt_login_and_max_age_ask_again(sso):
+    need_session(sso)
+    for params in ({"prompt": "login"}, {"max_age": "0"}):
+        time.sleep(1.1 if "max_age" in params else 0)
+        status, headers, body = sso.browser.fetch("GET", authorize_url(
+            sso, code_challenge=pkce()[1], code_challenge_method="S256", **params))
+        check(status == 200 and b'name="password"' in body,
+              "%s must show the sign-in page: %d" % (params, status))
+
+
+def test_disabled_user_loses_tokens(sso):
+    """Runs last among the provider tests: it disables olivia."""
+    need_session(sso)
+    code, verifier = code_for(sso)
+    status, doc = exchange(sso, code, verifier)
+    check(status == 200, doc)
+    pending, pverifier = code_for(sso)
+    r = subprocess.run([os.path.join(BUILD, "focal"), "user", "--config", sso.f.config,
+                        "disable", "olivia"], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0, r.stderr)
+    deadline = time.time() + 3
+    while time.time() < deadline and userinfo(sso, doc["access_token"])[0] == 200:
+        time.sleep(0.1)
+    check(userinfo(sso, doc["access_token"])[0] == 401,
+          "the access token of a disabled user still works")
+    status, doc2 = exchange(sso, pending, pverifier)
+    check(status == 400 and doc2["error"] == "invalid_grant",
+          "a code of a disabled user was redeemed: %s" % doc2)
+    status, _, body = sso.browser.fetch("GET", authorize_url(
+        sso, code_challenge=pkce()[1], code_challenge_method="S256"))
+    check(status == 200 and b'name="password"' in body, "the SSO session survived")
+
+
 # --- federation ----------------------------------------------------------------
 
 def fed_claims(**kw):
@@ -814,8 +847,9 @@ def main():
                   test_redirect_uri_must_match_exactly, test_pkce_is_required,
                   test_code_exchange_and_jwcrypto_interop, test_replayed_code_fails_and_revokes,
                   test_code_binding, test_userinfo_refuses_forged_tokens,
-                  test_login_form_csrf_and_open_redirect, test_federated_tokens,
-                  test_federated_key_rotation_via_url):
+                  test_login_form_csrf_and_open_redirect,
+                  test_prompt_login_and_max_age_ask_again, test_disabled_user_loses_tokens,
+                  test_federated_tokens, test_federated_key_rotation_via_url):
             r.run(t, sso)
     finally:
         try:
