@@ -120,20 +120,25 @@ static int jwk_no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
-static bool jwk_kid_valid(const char *kid)
+bool jwk_charset_ok(const char *s, size_t minlen, size_t maxlen, const char *extra)
 {
-	size_t n = strlen(kid);
+	size_t n = s != NULL ? strlen(s) : 0;
 
-	if (n == 0 || n >= JWK_KID_MAX)
+	if (s == NULL || n < minlen || n > maxlen)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		char c = kid[i];
+		unsigned char c = (unsigned char)s[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_' || c == '.'))
+		      (c != '\0' && strchr(extra, c) != NULL)))
 			return false;
 	}
 	return true;
+}
+
+static bool jwk_kid_valid(const char *kid)
+{
+	return jwk_charset_ok(kid, 1, JWK_KID_MAX - 1, "-_.");
 }
 
 int jwk_load_signing_pem(const char *path, const char *kid, struct jwk_key **out,
@@ -249,19 +254,7 @@ void jwk_set_free(struct jwk_set *s)
 /* A JWK member that is base64url of minlen..maxlen characters. */
 static bool jwk_member_ok(json_t *e, const char *name, size_t minlen, size_t maxlen)
 {
-	const char *v = json_string_value(json_object_get(e, name));
-	size_t n = v != NULL ? strlen(v) : 0;
-
-	if (n < minlen || n > maxlen)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = v[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_'))
-			return false;
-	}
-	return true;
+	return jwk_charset_ok(json_string_value(json_object_get(e, name)), minlen, maxlen, "-_");
 }
 
 /* libcjose asserts (aborts the process) on some malformed members, and a

@@ -40,6 +40,10 @@ struct jwk_set {
 	size_t n;
 };
 
+/* True when s has minlen..maxlen characters, each an ASCII letter, a digit
+ * or one of extra ("-_" for base64url).  s may be NULL (false). */
+bool jwk_charset_ok(const char *s, size_t minlen, size_t maxlen, const char *extra);
+
 /* Algorithms libcjose can verify and this module allows at all (never "none"
  * nor HS*).  True when alg is one of them. */
 bool jwk_alg_supported(const char *alg);

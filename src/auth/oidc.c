@@ -82,18 +82,7 @@ static bool oidc_redirect_uri_valid(const char *u)
 
 static bool oidc_token_chars(const char *s, size_t max)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= max)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || strchr("-._:", ch) != NULL))
-			return false;
-	}
-	return true;
+	return jwk_charset_ok(s, 1, max - 1, "-._:");
 }
 
 static int oidc_parse_client(const struct cfg_node *m, struct oidc_client *cl,
@@ -441,7 +430,6 @@ int oidc_form(struct evhttp_request *req, struct evkeyvalq *q, struct focal_err 
 	const char *type = evhttp_find_header(evhttp_request_get_input_headers(req),
 					      "Content-Type");
 	size_t len = evbuffer_get_length(in);
-	struct evkeyval *a, *b;
 	char *body;
 	int rc;
 
@@ -459,6 +447,13 @@ int oidc_form(struct evhttp_request *req, struct evkeyvalq *q, struct focal_err 
 	free(body);
 	if (rc != 0)
 		return focal_err_set(err, FOCAL_E_INVAL, "malformed form body");
+	return oidc_params_unique(q, err);
+}
+
+int oidc_params_unique(const struct evkeyvalq *q, struct focal_err *err)
+{
+	const struct evkeyval *a, *b;
+
 	TAILQ_FOREACH(a, q, next)
 		for (b = TAILQ_NEXT(a, next); b != NULL; b = TAILQ_NEXT(b, next))
 			if (strcmp(a->key, b->key) == 0)
@@ -546,18 +541,10 @@ static bool oidc_pkce_ok(const char *verifier, const char *challenge)
 {
 	unsigned char h[SHA256_DIGEST_LENGTH];
 	char b64[OIDC_SECRET_B64];
-	size_t n = verifier != NULL ? strlen(verifier) : 0;
-
-	if (n < 43 || n > 128)
+	/* RFC 7636 4.1: 43..128 unreserved characters */
+	if (!jwk_charset_ok(verifier, 43, 128, "-._~"))
 		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)verifier[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || strchr("-._~", ch) != NULL))
-			return false;
-	}
-	SHA256((const unsigned char *)verifier, n, h);
+	SHA256((const unsigned char *)verifier, strlen(verifier), h);
 	sodium_bin2base64(b64, sizeof(b64), h, sizeof(h), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	return strlen(challenge) == strlen(b64) &&
 	       CRYPTO_memcmp(b64, challenge, strlen(b64)) == 0;

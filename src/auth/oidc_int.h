@@ -50,6 +50,9 @@ struct evkeyvalq;
  * free with oidc_form_clear (which also wipes the values), even on error. */
 int oidc_form(struct evhttp_request *req, struct evkeyvalq *q, struct focal_err *err);
 void oidc_form_clear(struct evkeyvalq *q);
+/* FOCAL_E_INVAL when a parameter of q is given twice (RFC 6749 3.1, 3.2: an
+ * attacker's second redirect_uri must not win over the first). */
+int oidc_params_unique(const struct evkeyvalq *q, struct focal_err *err);
 
 /* oidc_login.c */
 void oidc_authorize(struct evhttp_request *req, struct server_loop *sl);

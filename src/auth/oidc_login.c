@@ -230,20 +230,6 @@ static bool oidc_copy(char *dst, size_t dstlen, const char *src)
 	return true;
 }
 
-static bool oidc_b64url(const char *s, size_t len)
-{
-	if (s == NULL || strlen(s) != len)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
-			return false;
-	}
-	return true;
-}
-
 /* The live focald session of the browser (cookie only: a bearer header is
  * not a browser's), or false. */
 static bool oidc_session(struct evhttp_request *req, struct auth_principal *p)
@@ -270,7 +256,6 @@ void oidc_authorize(struct evhttp_request *req, struct server_loop *sl)
 	const char *v, *prompt, *max_age;
 	struct auth_principal p;
 	struct evkeyvalq q;
-	struct evkeyval *x, *y;
 	struct oidc_authz a;
 	struct focal_err err;
 	char txn[OIDC_SECRET_B64], cookie[160];
@@ -290,13 +275,10 @@ void oidc_authorize(struct evhttp_request *req, struct server_loop *sl)
 		oidc_error_page(req, 400, "Bad Request", "malformed authorization request");
 		goto out;
 	}
-	TAILQ_FOREACH(x, &q, next)
-		for (y = TAILQ_NEXT(x, next); y != NULL; y = TAILQ_NEXT(y, next))
-			if (strcmp(x->key, y->key) == 0) {
-				oidc_error_page(req, 400, "Bad Request",
-						"a parameter is given twice");
-				goto out;
-			}
+	if (oidc_params_unique(&q, &err) != FOCAL_OK) {
+		oidc_error_page(req, 400, "Bad Request", err.msg);
+		goto out;
+	}
 	/* 1. who is asking, and where the answer may go: exact match only */
 	cl = oidc_client_find(c, evhttp_find_header(&q, "client_id"));
 	v = evhttp_find_header(&q, "redirect_uri");
@@ -342,7 +324,7 @@ void oidc_authorize(struct evhttp_request *req, struct server_loop *sl)
 	}
 	v = evhttp_find_header(&q, "code_challenge_method");
 	if (v == NULL || strcmp(v, "S256") != 0 ||
-	    !oidc_b64url(evhttp_find_header(&q, "code_challenge"), 43)) {
+	    !jwk_charset_ok(evhttp_find_header(&q, "code_challenge"), 43, 43, "-_")) {
 		oidc_redirect(req, c, &a, NULL, "invalid_request",
 			      "PKCE is required: code_challenge (43 characters) with "
 			      "code_challenge_method=S256");
