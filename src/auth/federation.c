@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "audit/audit.h"
@@ -344,6 +345,7 @@ static int fed_parse_issuer(const struct cfg_node *m, struct fed_issuer *is,
 	struct cfg_node v;
 	struct jwk_set *set = NULL;
 	struct focal_err ferr;
+	struct stat st;
 	size_t nalgs = 0;
 	int rc, cls = 0;
 	FILE *f = NULL;
@@ -413,7 +415,9 @@ static int fed_parse_issuer(const struct cfg_node *m, struct fed_issuer *is,
 	}
 	if (jwks_file != NULL) {
 		f = fopen(jwks_file, "r");
-		if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) <= 0 ||
+		/* a regular file only: a FIFO or device would block or never end */
+		if (f == NULL || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
+		    fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) <= 0 ||
 		    len > FED_JWKS_MAX_BYTES || fseek(f, 0, SEEK_SET) != 0 ||
 		    (json = malloc((size_t)len)) == NULL || fread(json, 1, (size_t)len, f) != (size_t)len) {
 			cfg_map_get(m, "jwks_file", &v);

@@ -161,7 +161,11 @@ int jwk_load_signing_pem(const char *path, const char *kid, struct jwk_key **out
 	f = fopen(path, "r");
 	if (f == NULL)
 		return focal_err_set(err, FOCAL_E_IO, "cannot open signing key %s", path);
-	if (fstat(fileno(f), &st) != 0 || (st.st_mode & 077) != 0) {
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > 16384) {
+		rc = focal_err_set(err, FOCAL_E_CONFIG, "signing key %s is not a key file", path);
+		goto out;
+	}
+	if ((st.st_mode & 077) != 0) {
 		rc = focal_err_set(err, FOCAL_E_CONFIG,
 				   "signing key %s must not be readable by group or others (chmod 600)",
 				   path);
