@@ -411,6 +411,8 @@ oidc:
             errors.append(e)
         self.jwks.stop()
         rc = self.f.stop()
+        if rc == 0 and not errors:  # keep the folder (logs) only when something failed
+            shutil.rmtree(self.dir, ignore_errors=True)
         if errors:
             raise errors[0]
         check(rc == 0, "focald exit code %s" % rc)
