@@ -2,8 +2,9 @@
 # Sets up and runs Focal on its embedded default: installs the packages, builds,
 # generates the demo city (SQLite sources) and a development certificate, then
 # starts focald on https://127.0.0.1:8443 in the foreground (Ctrl-C stops it).
-# Development only: searches run without login (--dev-insecure-no-auth) until
-# the identity issue lands, and focald says so loudly in its log.
+# Creates the officer account "demo" (password and TOTP printed once).  Still
+# development mode: requests without credentials run as the development user
+# (--dev-insecure-no-auth, logged loudly); logged-in requests use the session.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -16,6 +17,20 @@ if [ ! -f "$data/focal.yaml" ] || [ demo/generate.py -nt "$data/focal.yaml" ] ||
 fi
 scripts/devcert.sh "$data/tls"
 build/focald --check -c "$data/focal.yaml"
+# An officer account for the demo (once per generated data set): the password
+# and the TOTP enrolment are printed here, once.
+if ! build/focal user --config "$data/focal.yaml" list --json 2>/dev/null | grep -q '"username": "demo"'; then
+  pw=$(python3 -c 'import secrets; print("demo-" + secrets.token_urlsafe(15))')
+  printf '%s\n' "$pw" | build/focal user --config "$data/focal.yaml" add demo --name "Demo Officer" \
+    --unit DEMO --roles officer --clearance strictly_confidential --password-file - --totp 2>/dev/null
+  cat <<TXT
+
+Demo officer account: username demo, password $pw (shown only now).
+Log in with:  FOCAL_CACERT=$PWD/$data/tls/cert.pem build/focal login --user demo
+(the password above, then the 6-digit code of an authenticator app that scanned the QR code;
+ or: oathtool --totp -b SECRET with the secret= of the otpauth URI).
+TXT
+fi
 cat <<TXT
 
 Focal is starting on https://127.0.0.1:8443 (demo data, development mode).

@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +63,7 @@ static int cmd_search(int argc, char **argv)
 	const char *purpose = NULL, *case_ref = NULL, *justification = NULL;
 	struct response resp = { 0 };
 	struct curl_slist *hdrs = NULL;
-	char endpoint[1024], errbuf[CURL_ERROR_SIZE] = "";
+	char endpoint[1024], errbuf[CURL_ERROR_SIZE] = "", auth[128];
 	bool json_out = false;
 	json_t *req = NULL, *b = NULL;
 	char *body = NULL;
@@ -103,6 +104,9 @@ static int cmd_search(int argc, char **argv)
 	if (body == NULL || curl == NULL)
 		goto out;
 	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	if (cli_token_header(auth, sizeof(auth)) == 0) /* from `focal login` */
+		hdrs = curl_slist_append(hdrs, auth);
+	sodium_memzero(auth, sizeof(auth));
 	curl_easy_setopt(curl, CURLOPT_URL, endpoint);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
@@ -157,6 +161,8 @@ static const struct {
 	{ "user", cmd_user },
 	{ "policy", cmd_policy },
 	{ "audit", cmd_audit },
+	{ "login", cmd_login },
+	{ "logout", cmd_logout },
 };
 
 int main(int argc, char **argv)

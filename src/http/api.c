@@ -215,9 +215,9 @@ static void api_search(struct evhttp_request *req, struct server_loop *sl)
 		reply_error(req, 405, "Method Not Allowed", FOCAL_E_INVAL, "use POST");
 		return;
 	}
-	if (auth_request_principal(req, sl, &who, &err) != FOCAL_OK) {
+	if ((rc = auth_request_principal(req, sl, &who, &err)) != 0) {
 		metrics_inc(METRIC_SEARCHES_REJECTED);
-		reply_error(req, 401, "Unauthorized", FOCAL_E_DENIED, err.msg);
+		auth_reply_denied(req, rc, err.msg);
 		return;
 	}
 	if (who.addr[0] == '\0')

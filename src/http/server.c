@@ -27,6 +27,7 @@
 
 #include "core/log.h"
 #include "core/metrics.h"
+#include "auth/auth.h"
 #include "core/workpool.h"
 #include "audit/audit.h"
 #include "http/api.h"
@@ -216,7 +217,8 @@ static int server_loop_setup(struct server *srv, struct server_loop *sl, unsigne
 	evhttp_set_max_headers_size(sl->http, (ev_ssize_t)c->max_header_bytes);
 	evhttp_set_max_body_size(sl->http, (ev_ssize_t)c->max_body_bytes);
 	evhttp_set_timeout_tv(sl->http, &tv);
-	evhttp_set_allowed_methods(sl->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
+	evhttp_set_allowed_methods(sl->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+					     EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE); /* PUT, DELETE: admin API */
 	api_register(sl);
 	return FOCAL_OK;
 }
@@ -391,6 +393,8 @@ int server_start(struct server *srv, const char *config_path, bool dev_no_auth,
 	/* no audit log, no service: refuse to start without one (fail closed) */
 	if ((rc = audit_open(srv->cfg, err)) != 0)
 		return rc;
+	if ((rc = auth_start(srv->cfg, err)) != 0) /* users, sessions (src/auth) */
+		return rc;
 	srv->nloops = (size_t)srv->cfg->server.threads;
 	srv->loops = calloc(srv->nloops, sizeof(*srv->loops));
 	srv->main_base = event_base_new();
@@ -434,6 +438,7 @@ void server_free(struct server *srv)
 {
 	audit_close(); /* after the loops: their last entries are in the queue */
 	workpool_destroy(srv->pool);
+	auth_stop();
 	free(srv->loops);
 	if (srv->main_base != NULL)
 		event_base_free(srv->main_base);

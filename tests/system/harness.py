@@ -202,3 +202,17 @@ class Skip(Exception):
 def check(cond, msg):
     if not cond:
         raise AssertionError(msg)
+
+
+def totp(secret_b32, t=None):
+    """RFC 6238 TOTP (SHA-1, 6 digits, 30 s) with the standard library only,
+    independent of liboath, for tests that log in."""
+    import base64
+    import hashlib
+    import hmac
+    import struct
+    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
+    counter = int((time.time() if t is None else t) // 30)
+    h = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    o = h[-1] & 0x0F
+    return "%06d" % ((struct.unpack(">I", h[o:o + 4])[0] & 0x7FFFFFFF) % 1000000)
