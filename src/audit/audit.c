@@ -667,6 +667,11 @@ int audit_event(const char *type, const struct auth_principal *who, json_t *fiel
 		log_emitj(LOG_INFO, "audit", type, fields);
 		return FOCAL_OK;
 	}
+	/* security events also go to the service log, where a SIEM reads them in
+	 * real time; the audit log is the durable, tamper-evident record */
+	log_emitj(LOG_INFO, "audit", type,
+		  json_pack("{s:s, s:s, s:O}", "audit_type", type, "user",
+			    who != NULL ? who->user : "", "details", fields));
 	json_object_set_new(fields, "who", audit_principal_json(who));
 	t = calloc(1, sizeof(*t));
 	if (t == NULL) {

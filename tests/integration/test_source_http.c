@@ -917,8 +917,10 @@ static void test_concurrent(void **state)
 			assert_int_equal(calls[i].rows, 1);
 		source_call_clear(&calls[i]);
 	}
-	/* concurrently: bounded by the slowest (hang, 500 ms), not the sum */
-	if (ms >= 500.0 + SLACK_MS)
+	/* concurrently: bounded by the slowest (hang, 500 ms), not the sum of
+	 * the six hangs (3 s); the bound is loose because a loaded 2-core CI
+	 * machine can stretch one round trip, and what matters is "not serial" */
+	if (ms >= 1500.0)
 		fail_msg("%d calls took %.0f ms", N, ms);
 }
 
