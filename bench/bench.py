@@ -64,6 +64,11 @@ def parse_args():
     p.add_argument("--rows", type=int, default=dataset.DEFAULT_ROWS)
     p.add_argument("--pool-size", type=int, default=8)
     p.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    p.add_argument("--workers", type=int, default=0,
+                   help="focald's worker threads (SQLite); default: focald's own default")
+    p.add_argument("--focald-only", action="store_true",
+                   help="60 SQLite sources (near-free back-ends, no postgres_fdw): "
+                        "focald's own CPU per search, throughput and overhead")
     p.add_argument("--no-fdw", action="store_true")
     p.add_argument("--no-ldap", action="store_true", help="leave LDAP out even if slapd runs")
     p.add_argument("--hold", type=float, default=0,
@@ -167,11 +172,13 @@ def child_cpu():
 
 # --- sources -----------------------------------------------------------------
 
-def plan(have_ldap):
+def plan(have_ldap, focald_only=False):
     """Kinds of the 60 sources, interleaved so that every kind is spread
     over the configuration."""
     counts = {"sqlite": 24, "postgres": 18, "http": 12, "ldap": 6} if have_ldap else \
         {"sqlite": 26, "postgres": 20, "http": 14, "ldap": 0}
+    if focald_only:  # back-ends that cost next to nothing: focald's own cost shows
+        counts = {"sqlite": 60, "postgres": 0, "http": 0, "ldap": 0}
     kinds = []
     left = dict(counts)
     while len(kinds) < 60:
@@ -473,12 +480,15 @@ def main():
 
 
 def run(args, procs, t_begin):
+    if args.focald_only:
+        args.no_fdw = args.no_ldap = True
+        args.latency_ms = 0  # no source waits: the slowest is the slowest SQLite call
     lat = args.latency_ms
     ldap = None if args.no_ldap else ldap_env()
     have_ldap, why_no_ldap = ldap_usable(args, ldap, args.workdir) if ldap else \
         (False, "--no-ldap" if args.no_ldap else
          "tests/integration/slapd_server.sh is absent or slapd did not start")
-    kinds, counts = plan(have_ldap)
+    kinds, counts = plan(have_ldap, args.focald_only)
     by_kind = {k: [i for i, x in enumerate(kinds) if x == k] for k in counts}
     log("sources: %s%s" % (", ".join("%d %s" % (counts[k], k) for k in counts if counts[k]),
                            "" if have_ldap else "; LDAP left out: " + why_no_ldap))
@@ -523,7 +533,8 @@ def run(args, procs, t_begin):
     ctx = {"sqlite": sqlite_paths, "pg_bench": re.sub(r"dbname=\S+", "dbname=bench", args.pg),
            "http": http_addr, "latency_ms": lat, "ldap": ldap, "pool_size": args.pool_size}
     yaml = "".join(source_yaml(no, kinds[no], ctx) for no in range(60))
-    d = Focald(args.build, yaml, server_extra="  threads: %d\n" % args.threads,
+    d = Focald(args.build, yaml, server_extra="  threads: %d\n" % args.threads +
+               ("  workers: %d\n" % args.workers if args.workers else ""),
                workdir=os.path.join(args.workdir, "focald"))
     start_focald(d, procs)
 
@@ -700,6 +711,14 @@ def make_fdw(args, pg_sources):
     return scripts
 
 
+def cpu_per_search(r, k):
+    """CPU seconds of process group k per search: its CPU rate over the
+    search rate.  (CPU over the searches counted would also charge the
+    warm-up, which the load generator does not count, to them.)"""
+    c = r["cpu"]
+    return c[k] / c["_wall"] / max(r["searches_per_s"], 1e-9)
+
+
 def cpu_line(r, n):
     c = r["cpu"]
     wall = c["_wall"]
@@ -711,7 +730,7 @@ def cpu_line(r, n):
     per = ""
     if n > 0:
         per = "; per search: " + ", ".join(
-            "%s %.2f ms" % (k, 1e3 * c[k] / n) for k in ("focald", "postgres", "http_backend",
+            "%s %.2f ms" % (k, 1e3 * cpu_per_search(r, k)) for k in ("focald", "postgres", "http_backend",
                                                          "slapd") if k in c and c[k] / wall >= 0.005)
     return "CPU (100%% = one core): %s; machine %.0f%% busy%s" % (
         ", ".join(parts), 100 * c["_machine_busy"], per)
@@ -736,8 +755,11 @@ def report(args, res, counts, why_no_ldap, rows_per_search, elapsed):
     P("")
     P("=" * 78)
     P("Focal federated search benchmark, %s" % time.strftime("%Y-%m-%d %H:%M %Z"))
-    P("machine: %s, %d cores (%s), Linux %s; focald %s build, %d loops; everything on 127.0.0.1"
-      % (platform.node(), os.cpu_count(), cpu, platform.release(), buildtype or "?", args.threads))
+    P("machine: %s, %d cores (%s), Linux %s; focald %s build, %d loops, %s workers; "
+      "everything on 127.0.0.1" % (platform.node(), os.cpu_count(), cpu, platform.release(),
+                                   buildtype or "?", args.threads, args.workers or "default"))
+    if args.focald_only:
+        P("FOCALD-ONLY mode: 60 SQLite sources, nothing waits; the figures are focald's own")
     P("sources: 60 = %s%s" % (", ".join("%d %s" % (counts[k], k) for k in counts if counts[k]),
                              " (LDAP left out: %s)" % why_no_ldap if why_no_ldap else ""))
     P("  PostgreSQL and HTTP sources answer after %d ms (the slowest source); SQLite%s at once."
@@ -782,7 +804,7 @@ def report(args, res, counts, why_no_ldap, rows_per_search, elapsed):
          "MET" if sat["searches_per_s"] >= 1000 else "NOT MET"))
     P("    " + cpu_line(sat, sat["searches"]))
     c = sat["cpu"]
-    per = c["focald"] / max(sat["searches"], 1)
+    per = cpu_per_search(sat, "focald")
     P("    focald alone on %d cores at this CPU cost: at most ~%.0f searches/s" % (
         os.cpu_count(), os.cpu_count() / per if per > 0 else float("nan")))
     P("    connections opened per search at saturation: HTTP back-end %.2f, PostgreSQL %.2f "
@@ -808,10 +830,20 @@ def report(args, res, counts, why_no_ldap, rows_per_search, elapsed):
             P("    pgbench failed transactions: %d/%d/%d" % (fl["failed"], fs["failed"],
                                                            fh["failed"]))
     P("")
-    P("[4] Outside the fan-out (HTTPS, request parsing, briefing JSON), per search at 1 client:")
+    P("[4] Outside the fan-out (HTTPS, request parsing, entity resolution, briefing JSON), "
+      "per search at 1 client:")
     P("    end-to-end minus focald's search time: p50 %.2f ms" % (
         low["e2e_ms"]["p50"] - low["focald_elapsed_ms"]["p50"]))
-    P("    (entity resolution does not exist yet; its cost will show here)")
+    for r, name in ((low, "1 client"), (half, "half saturation"), (sat, "saturation")):
+        rs = r.get("resolve_ms", {})
+        if rs.get("mean", -1) >= 0:
+            P("    entity resolution (summary.resolve_ms), %-16s p50 %.3f ms, p99 %.3f ms, "
+              "mean %.3f ms%s" % (name, rs["p50"], rs["p99"], rs["mean"],
+                                  " = %.0f%% of focald's CPU per search" % (
+                                      100 * rs["mean"] / (1e3 * cpu_per_search(r, "focald")))
+                                  if name == "saturation" and r["searches"] else ""))
+    if low.get("resolve_ms", {}).get("mean", -1) < 0:
+        P("    (this focald does not report summary.resolve_ms)")
     P("")
     P("bench finished in %.0f s" % elapsed)
     P("=" * 78)
