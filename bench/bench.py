@@ -71,6 +71,10 @@ def parse_args():
                         "focald's own CPU per search, throughput and overhead")
     p.add_argument("--no-fdw", action="store_true")
     p.add_argument("--no-ldap", action="store_true", help="leave LDAP out even if slapd runs")
+    p.add_argument("--callgrind", type=int, default=0, metavar="N",
+                   help="instead of timing: run focald under valgrind's callgrind and count "
+                        "the instructions it executes for N searches at 1 client (repeatable "
+                        "on a shared machine, unlike wall-clock and CPU time)")
     p.add_argument("--hold", type=float, default=0,
                    help="after setting up, keep everything running for this many seconds "
                         "(to look at it by hand) instead of measuring")
@@ -533,8 +537,14 @@ def run(args, procs, t_begin):
     ctx = {"sqlite": sqlite_paths, "pg_bench": re.sub(r"dbname=\S+", "dbname=bench", args.pg),
            "http": http_addr, "latency_ms": lat, "ldap": ldap, "pool_size": args.pool_size}
     yaml = "".join(source_yaml(no, kinds[no], ctx) for no in range(60))
-    d = Focald(args.build, yaml, server_extra="  threads: %d\n" % args.threads +
-               ("  workers: %d\n" % args.workers if args.workers else ""),
+    focald_dir = args.build
+    if args.callgrind:
+        focald_dir = callgrind_wrapper(args)
+    d = Focald(focald_dir, yaml, server_extra="  threads: %d\n" % args.threads +
+               ("  workers: %d\n" % args.workers if args.workers else "") +
+               # valgrind runs focald some 50x slower: no deadline may cut a call
+               ("  search_deadline_ms: 60000\n" if args.callgrind else ""),
+               defaults_yaml="  deadline_ms: 50000\n" if args.callgrind else "",
                workdir=os.path.join(args.workdir, "focald"))
     start_focald(d, procs)
 
@@ -562,6 +572,12 @@ def run(args, procs, t_begin):
     log("focald up on 127.0.0.1:%d; sanity searches ok (60 sources, %.0f rows per search)" % (
         d.port, rows_per_search))
 
+    if args.callgrind:
+        try:
+            callgrind_measure(args, d, bodies)
+        finally:
+            d.stop()
+        return 0
     if args.hold > 0:
         log("holding for %.0f s: curl --cacert %s https://127.0.0.1:%d/v1/search "
             "-H 'Content-Type: application/json' -d '{\"q\":\"Jan Peeters\"}'; config %s"
@@ -669,6 +685,76 @@ def run(args, procs, t_begin):
     report(args, res, counts, why_no_ldap if not have_ldap else "", rows_per_search,
            time.time() - t_begin)
     return 0
+
+
+def callgrind_wrapper(args):
+    """A directory whose `focald` runs the real one under callgrind (the
+    harness starts DIR/focald)."""
+    d = os.path.join(args.workdir, "vg")
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, "focald")
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file=%s "
+                "%s \"$@\"\n" % (os.path.join(args.workdir, "callgrind.out.%p"),
+                                 os.path.join(args.build, "focald")))
+    os.chmod(path, 0o755)
+    return d
+
+
+def callgrind_measure(args, d, bodies):
+    """Instructions focald executes per search: counters zeroed after a
+    warm-up, N searches at 1 client, then dumped and summed over threads."""
+    pid = d.proc.pid  # the wrapper exec'd valgrind: same process
+    n = args.callgrind
+
+    def run_count(count, label):
+        cmd = [args.loadgen, "--url", "https://127.0.0.1:%d/v1/search" % d.port, "--cacert",
+               d.cert, "--bodies", bodies, "--concurrency", "1", "--count", str(count),
+               "--warmup", "0", "--label", label]
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if not p.stdout.strip():
+            raise RuntimeError("loadgen failed: " + p.stderr[-1000:])
+        r = json.loads(p.stdout.strip().splitlines()[-1])
+        problems = check_result(r, 60)
+        if problems:
+            raise RuntimeError("callgrind run: " + "; ".join(problems))
+        return r
+
+    run_count(max(16, n // 4), "callgrind warm-up")
+    subprocess.run(["callgrind_control", "-z", str(pid)], check=True, stdout=subprocess.DEVNULL)
+    r = run_count(n, "callgrind")
+    for f in os.listdir(args.workdir):
+        if f.startswith("callgrind.out.%d." % pid):
+            os.unlink(os.path.join(args.workdir, f))
+    subprocess.run(["callgrind_control", "-d", str(pid)], check=True, stdout=subprocess.DEVNULL)
+    dumps = [os.path.join(args.workdir, f) for f in os.listdir(args.workdir)
+             if f.startswith("callgrind.out.%d." % pid)]
+    total = 0
+    for f in dumps:  # one per thread with --separate-threads, else one
+        with open(f) as fh:
+            found = {}
+            for line in fh:
+                if line.startswith(("summary:", "totals:")):
+                    found[line.split(":")[0]] = int(line.split()[1])
+            total += found.get("totals", found.get("summary", 0))
+    ann = subprocess.run(["callgrind_annotate", "--threshold=90"] + dumps, capture_output=True,
+                         text=True).stdout
+    log("")
+    log("callgrind: %d searches at 1 client (%d searches done), %d sources" % (
+        n, r["searches"], 60))
+    log("  focald executed %.2f M instructions per search (all threads)" % (total / n / 1e6))
+    log("  focald's own time per search under valgrind is meaningless; compare instruction "
+        "counts between builds")
+    log("  functions by instructions (self, all searches):")
+    for line in ann.splitlines():
+        if re.match(r"^\s*[\d,]+ \(", line):
+            log("    " + line.strip()[:150])
+    kept = []
+    for f in dumps:  # the work directory is removed at the end
+        kept.append("/tmp/focal-" + os.path.basename(f))
+        subprocess.run(["cp", f, kept[-1]], check=True)
+    if kept:
+        log("  profile kept: callgrind_annotate %s" % " ".join(kept))
 
 
 def make_fdw(args, pg_sources):

@@ -42,16 +42,14 @@ char *jsonw_take(struct jsonw *w, size_t *len)
 	return out;
 }
 
-/* Room for n more bytes and the final NUL; false (and failed) if none. */
-static bool jsonw_reserve(struct jsonw *w, size_t n)
+/* Grows the buffer for n more bytes and the final NUL. */
+static bool __attribute__((noinline)) jsonw_grow(struct jsonw *w, size_t n)
 {
 	size_t cap;
 	char *nb;
 
 	if (w->failed)
 		return false;
-	if (w->len + n < w->cap)
-		return true;
 	cap = w->cap ? w->cap : JSONW_DEFAULT_SIZE;
 	while (w->len + n >= cap) {
 		if (cap > SIZE_MAX / 2) {
@@ -70,7 +68,16 @@ static bool jsonw_reserve(struct jsonw *w, size_t n)
 	return true;
 }
 
-static void jsonw_put(struct jsonw *w, const char *s, size_t n)
+/* Room for n more bytes and the final NUL; false (and failed) if none.  The
+ * common case is inline: it runs for every piece of the text. */
+static inline bool jsonw_reserve(struct jsonw *w, size_t n)
+{
+	if (__builtin_expect(w->len + n < w->cap && !w->failed, 1))
+		return true;
+	return jsonw_grow(w, n);
+}
+
+static inline void jsonw_put(struct jsonw *w, const char *s, size_t n)
 {
 	if (jsonw_reserve(w, n)) {
 		memcpy(w->buf + w->len, s, n);
@@ -78,14 +85,14 @@ static void jsonw_put(struct jsonw *w, const char *s, size_t n)
 	}
 }
 
-static void jsonw_putc(struct jsonw *w, char c)
+static inline void jsonw_putc(struct jsonw *w, char c)
 {
 	if (jsonw_reserve(w, 1))
 		w->buf[w->len++] = c;
 }
 
 /* Before any value or key: the comma that separates it from the last item. */
-static void jsonw_sep(struct jsonw *w)
+static inline void jsonw_sep(struct jsonw *w)
 {
 	uint64_t bit;
 
@@ -161,6 +168,18 @@ static size_t utf8_seq(const unsigned char *s, size_t left)
 	return n;
 }
 
+/* Bytes written as they are (printable ASCII but " and \\): 1. */
+#define P16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+#define Z16 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+static const unsigned char plain[256] = {
+	Z16, Z16,
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x22 " */
+	P16, P16,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x5c \\ */
+	P16, P16,
+	Z16, Z16, Z16, Z16, Z16, Z16, Z16, Z16,
+};
+
 /* A string's escaped text, as jansson's dump_string writes it. */
 static void jsonw_escaped(struct jsonw *w, const char *str, size_t n)
 {
@@ -171,9 +190,7 @@ static void jsonw_escaped(struct jsonw *w, const char *str, size_t n)
 	jsonw_putc(w, '"');
 	while (i < n) {
 		/* the common case: a run that needs nothing */
-		for (run = i; run < n && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' &&
-			      s[run] != '\\';
-		     run++)
+		for (run = i; run < n && plain[s[run]]; run++)
 			;
 		if (run > i) {
 			jsonw_put(w, str + i, run - i);
@@ -234,13 +251,35 @@ void jsonw_str(struct jsonw *w, const char *s)
 		jsonw_strn(w, s, strlen(s));
 }
 
+/* Decimal digits by hand: snprintf cost more than the rest of a small value. */
 void jsonw_int(struct jsonw *w, long long v)
 {
-	char b[32];
-	int n = snprintf(b, sizeof(b), "%lld", v);
+	char b[24], *p = b + sizeof(b);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
 
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
 	jsonw_sep(w);
-	jsonw_put(w, b, (size_t)n);
+	jsonw_put(w, p, (size_t)(b + sizeof(b) - p));
+}
+
+void jsonw_strint(struct jsonw *w, char prefix, unsigned long long v)
+{
+	char b[24], *p = b + sizeof(b);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	*--p = prefix;
+	jsonw_sep(w);
+	jsonw_putc(w, '"');
+	jsonw_put(w, p, (size_t)(b + sizeof(b) - p));
+	jsonw_putc(w, '"');
 }
 
 /* jansson's real format (dtostr): "%.6g", ".0" added when the text would

@@ -57,6 +57,8 @@ void jsonw_key(struct jsonw *w, const char *key);
 void jsonw_str(struct jsonw *w, const char *s);
 void jsonw_strn(struct jsonw *w, const char *s, size_t n);
 void jsonw_int(struct jsonw *w, long long v);
+/* The string of a letter and a number, "e12" (ids): prefix must be plain ASCII. */
+void jsonw_strint(struct jsonw *w, char prefix, unsigned long long v);
 /* Not finite: null (JSON has no NaN). */
 void jsonw_real(struct jsonw *w, double v);
 void jsonw_bool(struct jsonw *w, bool v);

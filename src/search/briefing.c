@@ -374,10 +374,7 @@ struct build {
 
 static void entity_id(struct jsonw *w, size_t e)
 {
-	char id[32];
-	int n = snprintf(id, sizeof(id), "e%zu", e + 1);
-
-	jsonw_strn(w, id, (size_t)n);
+	jsonw_strint(w, 'e', (unsigned long long)e + 1);
 }
 
 static const char *first_value(const struct resolve_result *res, size_t e, const char *field)

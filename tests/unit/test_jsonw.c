@@ -93,6 +93,17 @@ static void test_numbers(void **state)
 		jsonw_int(&w, ints[i]);
 		assert_same(taken(&w), jansson_text(json_integer(ints[i])));
 	}
+	{ /* ids: a letter and a number, as a string */
+		struct jsonw w;
+
+		jsonw_init(&w, 0);
+		jsonw_arr(&w);
+		jsonw_strint(&w, 'e', 0);
+		jsonw_strint(&w, 'e', 120);
+		jsonw_strint(&w, 'x', 18446744073709551615ULL);
+		jsonw_arr_end(&w);
+		assert_same(taken(&w), strdup("[\"e0\",\"e120\",\"x18446744073709551615\"]"));
+	}
 	{ /* JSON has no NaN or infinity */
 		struct jsonw w;
 
