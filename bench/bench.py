@@ -107,6 +107,15 @@ class Procs:
                 p.wait()
 
 
+def sys_ticks(pid):
+    """stime of pid in seconds (the kernel's share of its CPU); 0 if gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[12]) / CLK
+    except OSError:
+        return 0.0
+
+
 def ticks(pid, children=False):
     """utime+stime (and reaped children's) of pid in seconds; 0 if gone."""
     try:
@@ -589,7 +598,8 @@ def run(args, procs, t_begin):
         d.stop()
         return 0
     postmaster = int(open(os.path.join(args.pg_dir, "data", "postmaster.pid")).readline())
-    groups = {"focald": lambda: ticks(d.proc.pid), "postgres": lambda: pg_cpu(postmaster),
+    groups = {"focald": lambda: ticks(d.proc.pid), "_focald_kernel": lambda: sys_ticks(d.proc.pid),
+              "postgres": lambda: pg_cpu(postmaster),
               "http_backend": lambda: ticks(hb.pid), "load generator": child_cpu}
     slapd_pidfile = os.path.join(args.workdir, "slapd", "slapd.pid")
     if have_ldap and os.path.exists(slapd_pidfile):
@@ -818,6 +828,8 @@ def cpu_line(r, n):
         per = "; per search: " + ", ".join(
             "%s %.2f ms" % (k, 1e3 * cpu_per_search(r, k)) for k in ("focald", "postgres", "http_backend",
                                                          "slapd") if k in c and c[k] / wall >= 0.005)
+        if "_focald_kernel" in c:
+            per += " (focald in the kernel: %.2f ms)" % (1e3 * cpu_per_search(r, "_focald_kernel"))
     return "CPU (100%% = one core): %s; machine %.0f%% busy%s" % (
         ", ".join(parts), 100 * c["_machine_busy"], per)
 
@@ -880,10 +892,11 @@ def report(args, res, counts, why_no_ldap, rows_per_search, elapsed):
     P("")
     P("[2] Throughput, raising the number of clients (closed loop)")
     for r in res["sweep"]:
-        P("    %4d clients: %7.1f searches/s   p50 %7.2f ms  p99 %7.2f ms   focald CPU %3.0f%%  "
-          "machine %3.0f%%  new connections/search: http %.2f, pg %.2f" % (
+        P("    %4d clients: %7.1f searches/s   p50 %7.2f ms  p99 %7.2f ms   focald CPU %3.0f%% "
+          "(%.2f ms/search)  machine %3.0f%%  new connections/search: http %.2f, pg %.2f" % (
               r["concurrency"], r["searches_per_s"], r["e2e_ms"]["p50"], r["e2e_ms"]["p99"],
-              100 * r["cpu"]["focald"] / r["cpu"]["_wall"], 100 * r["cpu"]["_machine_busy"],
+              100 * r["cpu"]["focald"] / r["cpu"]["_wall"], 1e3 * cpu_per_search(r, "focald"),
+              100 * r["cpu"]["_machine_busy"],
               r["new_http_conns"], r["new_pg_sessions"]))
     P("    saturation: %.0f searches/s at %d clients (%.0f source calls/s) -> target >= 1000/s %s"
       % (sat["searches_per_s"], sat["concurrency"], sat["searches_per_s"] * 60,
