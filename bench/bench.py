@@ -66,6 +66,9 @@ def parse_args():
     p.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     p.add_argument("--workers", type=int, default=0,
                    help="focald's worker threads (SQLite); default: focald's own default")
+    p.add_argument("--sqlite-immutable", action="store_true",
+                   help="open the SQLite sources with immutable: true (no locking; the "
+                        "bench's files never change)")
     p.add_argument("--focald-only", action="store_true",
                    help="60 SQLite sources (near-free back-ends, no postgres_fdw): "
                         "focald's own CPU per search, throughput and overhead")
@@ -314,10 +317,11 @@ def source_yaml(no, kind, ctx):
             "    classification: restricted\n" % (name, kind, no))
     if kind == "sqlite":
         return head + (
-            "    connection: {path: %s}\n    queries:\n      person: >-\n"
+            "    connection: {path: %s%s}\n    queries:\n      person: >-\n"
             "        SELECT %s FROM people WHERE family_lc = lower(:family_name)\n"
             "        AND (:given_name IS NULL OR given_lc = lower(:given_name))\n"
-            % (ctx["sqlite"][no], SQL_COLS)) + MAP_SQL
+            % (ctx["sqlite"][no], ", immutable: true" if ctx.get("sqlite_immutable") else "",
+               SQL_COLS)) + MAP_SQL
     if kind == "postgres":
         return head + (
             "    pool_size: %d\n"
@@ -544,7 +548,8 @@ def run(args, procs, t_begin):
 
     # --- focald ---
     ctx = {"sqlite": sqlite_paths, "pg_bench": re.sub(r"dbname=\S+", "dbname=bench", args.pg),
-           "http": http_addr, "latency_ms": lat, "ldap": ldap, "pool_size": args.pool_size}
+           "http": http_addr, "latency_ms": lat, "ldap": ldap, "pool_size": args.pool_size,
+           "sqlite_immutable": args.sqlite_immutable}
     yaml = "".join(source_yaml(no, kinds[no], ctx) for no in range(60))
     focald_dir = args.build
     if args.callgrind:
@@ -858,6 +863,8 @@ def report(args, res, counts, why_no_ldap, rows_per_search, elapsed):
                                    buildtype or "?", args.threads, args.workers or "default"))
     if args.focald_only:
         P("FOCALD-ONLY mode: 60 SQLite sources, nothing waits; the figures are focald's own")
+    if args.sqlite_immutable:
+        P("SQLite sources opened with immutable: true (no file locks)")
     P("sources: 60 = %s%s" % (", ".join("%d %s" % (counts[k], k) for k in counts if counts[k]),
                              " (LDAP left out: %s)" % why_no_ldap if why_no_ldap else ""))
     P("  PostgreSQL and HTTP sources answer after %d ms (the slowest source); SQLite%s at once."
