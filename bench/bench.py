@@ -752,18 +752,20 @@ def callgrind_measure(args, d, bodies):
                 if line.startswith(("summary:", "totals:")):
                     found[line.split(":")[0]] = int(line.split()[1])
             total += found.get("totals", found.get("summary", 0))
-    ann = subprocess.run(["callgrind_annotate", "--threshold=90"] + dumps, capture_output=True,
-                         text=True).stdout
+    ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100"] + dumps,
+                         capture_output=True, text=True).stdout
     log("")
     log("callgrind: %d searches at 1 client (%d searches done), %d sources" % (
         n, r["searches"], 60))
     log("  focald executed %.2f M instructions per search (all threads)" % (total / n / 1e6))
     log("  focald's own time per search under valgrind is meaningless; compare instruction "
         "counts between builds")
-    log("  functions by instructions (self, all searches):")
+    log("  functions by instructions (inclusive, all searches; the first 25):")
+    shown = 0
     for line in ann.splitlines():
-        if re.match(r"^\s*[\d,]+ \(", line):
+        if re.match(r"^\s*[\d,]+ \(", line) and shown < 25:
             log("    " + line.strip()[:150])
+            shown += 1
     kept = []
     for f in dumps:  # the work directory is removed at the end
         kept.append("/tmp/focal-" + os.path.basename(f))
@@ -833,7 +835,7 @@ def cpu_line(r, n):
         per = "; per search: " + ", ".join(
             "%s %.2f ms" % (k, 1e3 * cpu_per_search(r, k)) for k in ("focald", "postgres", "http_backend",
                                                          "slapd") if k in c and c[k] / wall >= 0.005)
-        if "_focald_kernel" in c:
+        if "_focald_kernel" in c and c.get("focald", 0) / wall >= 0.005:
             per += " (focald in the kernel: %.2f ms)" % (1e3 * cpu_per_search(r, "_focald_kernel"))
     return "CPU (100%% = one core): %s; machine %.0f%% busy%s" % (
         ", ".join(parts), 100 * c["_machine_busy"], per)
