@@ -64,8 +64,20 @@ def parse_args():
     p.add_argument("--rows", type=int, default=dataset.DEFAULT_ROWS)
     p.add_argument("--pool-size", type=int, default=8)
     p.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    p.add_argument("--workers", type=int, default=0,
+                   help="focald's worker threads (SQLite); default: focald's own default")
+    p.add_argument("--sqlite-immutable", action="store_true",
+                   help="open the SQLite sources with immutable: true (no locking; the "
+                        "bench's files never change)")
+    p.add_argument("--focald-only", action="store_true",
+                   help="60 SQLite sources (near-free back-ends, no postgres_fdw): "
+                        "focald's own CPU per search, throughput and overhead")
     p.add_argument("--no-fdw", action="store_true")
     p.add_argument("--no-ldap", action="store_true", help="leave LDAP out even if slapd runs")
+    p.add_argument("--callgrind", type=int, default=0, metavar="N",
+                   help="instead of timing: run focald under valgrind's callgrind and count "
+                        "the instructions it executes for N searches at 1 client (repeatable "
+                        "on a shared machine, unlike wall-clock and CPU time)")
     p.add_argument("--hold", type=float, default=0,
                    help="after setting up, keep everything running for this many seconds "
                         "(to look at it by hand) instead of measuring")
@@ -96,6 +108,15 @@ class Procs:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+
+
+def sys_ticks(pid):
+    """stime of pid in seconds (the kernel's share of its CPU); 0 if gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[12]) / CLK
+    except OSError:
+        return 0.0
 
 
 def ticks(pid, children=False):
@@ -167,11 +188,13 @@ def child_cpu():
 
 # --- sources -----------------------------------------------------------------
 
-def plan(have_ldap):
+def plan(have_ldap, focald_only=False):
     """Kinds of the 60 sources, interleaved so that every kind is spread
     over the configuration."""
     counts = {"sqlite": 24, "postgres": 18, "http": 12, "ldap": 6} if have_ldap else \
         {"sqlite": 26, "postgres": 20, "http": 14, "ldap": 0}
+    if focald_only:  # back-ends that cost next to nothing: focald's own cost shows
+        counts = {"sqlite": 60, "postgres": 0, "http": 0, "ldap": 0}
     kinds = []
     left = dict(counts)
     while len(kinds) < 60:
@@ -294,10 +317,11 @@ def source_yaml(no, kind, ctx):
             "    classification: restricted\n" % (name, kind, no))
     if kind == "sqlite":
         return head + (
-            "    connection: {path: %s}\n    queries:\n      person: >-\n"
+            "    connection: {path: %s%s}\n    queries:\n      person: >-\n"
             "        SELECT %s FROM people WHERE family_lc = lower(:family_name)\n"
             "        AND (:given_name IS NULL OR given_lc = lower(:given_name))\n"
-            % (ctx["sqlite"][no], SQL_COLS)) + MAP_SQL
+            % (ctx["sqlite"][no], ", immutable: true" if ctx.get("sqlite_immutable") else "",
+               SQL_COLS)) + MAP_SQL
     if kind == "postgres":
         return head + (
             "    pool_size: %d\n"
@@ -473,12 +497,15 @@ def main():
 
 
 def run(args, procs, t_begin):
+    if args.focald_only:
+        args.no_fdw = args.no_ldap = True
+        args.latency_ms = 0  # no source waits: the slowest is the slowest SQLite call
     lat = args.latency_ms
     ldap = None if args.no_ldap else ldap_env()
     have_ldap, why_no_ldap = ldap_usable(args, ldap, args.workdir) if ldap else \
         (False, "--no-ldap" if args.no_ldap else
          "tests/integration/slapd_server.sh is absent or slapd did not start")
-    kinds, counts = plan(have_ldap)
+    kinds, counts = plan(have_ldap, args.focald_only)
     by_kind = {k: [i for i, x in enumerate(kinds) if x == k] for k in counts}
     log("sources: %s%s" % (", ".join("%d %s" % (counts[k], k) for k in counts if counts[k]),
                            "" if have_ldap else "; LDAP left out: " + why_no_ldap))
@@ -521,9 +548,17 @@ def run(args, procs, t_begin):
 
     # --- focald ---
     ctx = {"sqlite": sqlite_paths, "pg_bench": re.sub(r"dbname=\S+", "dbname=bench", args.pg),
-           "http": http_addr, "latency_ms": lat, "ldap": ldap, "pool_size": args.pool_size}
+           "http": http_addr, "latency_ms": lat, "ldap": ldap, "pool_size": args.pool_size,
+           "sqlite_immutable": args.sqlite_immutable}
     yaml = "".join(source_yaml(no, kinds[no], ctx) for no in range(60))
-    d = Focald(args.build, yaml, server_extra="  threads: %d\n" % args.threads,
+    focald_dir = args.build
+    if args.callgrind:
+        focald_dir = callgrind_wrapper(args)
+    d = Focald(focald_dir, yaml, server_extra="  threads: %d\n" % args.threads +
+               ("  workers: %d\n" % args.workers if args.workers else "") +
+               # valgrind runs focald some 50x slower: no deadline may cut a call
+               ("  search_deadline_ms: 60000\n" if args.callgrind else ""),
+               defaults_yaml="  deadline_ms: 50000\n" if args.callgrind else "",
                workdir=os.path.join(args.workdir, "focald"))
     start_focald(d, procs)
 
@@ -551,6 +586,12 @@ def run(args, procs, t_begin):
     log("focald up on 127.0.0.1:%d; sanity searches ok (60 sources, %.0f rows per search)" % (
         d.port, rows_per_search))
 
+    if args.callgrind:
+        try:
+            callgrind_measure(args, d, bodies)
+        finally:
+            d.stop()
+        return 0
     if args.hold > 0:
         log("holding for %.0f s: curl --cacert %s https://127.0.0.1:%d/v1/search "
             "-H 'Content-Type: application/json' -d '{\"q\":\"Jan Peeters\"}'; config %s"
@@ -562,7 +603,8 @@ def run(args, procs, t_begin):
         d.stop()
         return 0
     postmaster = int(open(os.path.join(args.pg_dir, "data", "postmaster.pid")).readline())
-    groups = {"focald": lambda: ticks(d.proc.pid), "postgres": lambda: pg_cpu(postmaster),
+    groups = {"focald": lambda: ticks(d.proc.pid), "_focald_kernel": lambda: sys_ticks(d.proc.pid),
+              "postgres": lambda: pg_cpu(postmaster),
               "http_backend": lambda: ticks(hb.pid), "load generator": child_cpu}
     slapd_pidfile = os.path.join(args.workdir, "slapd", "slapd.pid")
     if have_ldap and os.path.exists(slapd_pidfile):
@@ -660,6 +702,78 @@ def run(args, procs, t_begin):
     return 0
 
 
+def callgrind_wrapper(args):
+    """A directory whose `focald` runs the real one under callgrind (the
+    harness starts DIR/focald)."""
+    d = os.path.join(args.workdir, "vg")
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, "focald")
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file=%s "
+                "%s \"$@\"\n" % (os.path.join(args.workdir, "callgrind.out.%p"),
+                                 os.path.join(args.build, "focald")))
+    os.chmod(path, 0o755)
+    return d
+
+
+def callgrind_measure(args, d, bodies):
+    """Instructions focald executes per search: counters zeroed after a
+    warm-up, N searches at 1 client, then dumped and summed over threads."""
+    pid = d.proc.pid  # the wrapper exec'd valgrind: same process
+    n = args.callgrind
+
+    def run_count(count, label):
+        cmd = [args.loadgen, "--url", "https://127.0.0.1:%d/v1/search" % d.port, "--cacert",
+               d.cert, "--bodies", bodies, "--concurrency", "1", "--count", str(count),
+               "--warmup", "0", "--label", label]
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if not p.stdout.strip():
+            raise RuntimeError("loadgen failed: " + p.stderr[-1000:])
+        r = json.loads(p.stdout.strip().splitlines()[-1])
+        problems = check_result(r, 60)
+        if problems:
+            raise RuntimeError("callgrind run: " + "; ".join(problems))
+        return r
+
+    run_count(max(16, n // 4), "callgrind warm-up")
+    subprocess.run(["callgrind_control", "-z", str(pid)], check=True, stdout=subprocess.DEVNULL)
+    r = run_count(n, "callgrind")
+    for f in os.listdir(args.workdir):
+        if f.startswith("callgrind.out.%d." % pid):
+            os.unlink(os.path.join(args.workdir, f))
+    subprocess.run(["callgrind_control", "-d", str(pid)], check=True, stdout=subprocess.DEVNULL)
+    dumps = [os.path.join(args.workdir, f) for f in os.listdir(args.workdir)
+             if f.startswith("callgrind.out.%d." % pid)]
+    total = 0
+    for f in dumps:  # one per thread with --separate-threads, else one
+        with open(f) as fh:
+            found = {}
+            for line in fh:
+                if line.startswith(("summary:", "totals:")):
+                    found[line.split(":")[0]] = int(line.split()[1])
+            total += found.get("totals", found.get("summary", 0))
+    ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100"] + dumps,
+                         capture_output=True, text=True).stdout
+    log("")
+    log("callgrind: %d searches at 1 client (%d searches done), %d sources" % (
+        n, r["searches"], 60))
+    log("  focald executed %.2f M instructions per search (all threads)" % (total / n / 1e6))
+    log("  focald's own time per search under valgrind is meaningless; compare instruction "
+        "counts between builds")
+    log("  functions by instructions (inclusive, all searches; the first 25):")
+    shown = 0
+    for line in ann.splitlines():
+        if re.match(r"^\s*[\d,]+ \(", line) and shown < 25:
+            log("    " + line.strip()[:150])
+            shown += 1
+    kept = []
+    for f in dumps:  # the work directory is removed at the end
+        kept.append("/tmp/focal-" + os.path.basename(f))
+        subprocess.run(["cp", f, kept[-1]], check=True)
+    if kept:
+        log("  profile kept: callgrind_annotate %s" % " ".join(kept))
+
+
 def make_fdw(args, pg_sources):
     """postgres_fdw in database bench: one foreign server per PostgreSQL
     source (as if each were its own agency), async_capable, and one foreign
@@ -700,6 +814,14 @@ def make_fdw(args, pg_sources):
     return scripts
 
 
+def cpu_per_search(r, k):
+    """CPU seconds of process group k per search: its CPU rate over the
+    search rate.  (CPU over the searches counted would also charge the
+    warm-up, which the load generator does not count, to them.)"""
+    c = r["cpu"]
+    return c[k] / c["_wall"] / max(r["searches_per_s"], 1e-9)
+
+
 def cpu_line(r, n):
     c = r["cpu"]
     wall = c["_wall"]
@@ -711,8 +833,10 @@ def cpu_line(r, n):
     per = ""
     if n > 0:
         per = "; per search: " + ", ".join(
-            "%s %.2f ms" % (k, 1e3 * c[k] / n) for k in ("focald", "postgres", "http_backend",
+            "%s %.2f ms" % (k, 1e3 * cpu_per_search(r, k)) for k in ("focald", "postgres", "http_backend",
                                                          "slapd") if k in c and c[k] / wall >= 0.005)
+        if "_focald_kernel" in c and c.get("focald", 0) / wall >= 0.005:
+            per += " (focald in the kernel: %.2f ms)" % (1e3 * cpu_per_search(r, "_focald_kernel"))
     return "CPU (100%% = one core): %s; machine %.0f%% busy%s" % (
         ", ".join(parts), 100 * c["_machine_busy"], per)
 
@@ -736,8 +860,13 @@ def report(args, res, counts, why_no_ldap, rows_per_search, elapsed):
     P("")
     P("=" * 78)
     P("Focal federated search benchmark, %s" % time.strftime("%Y-%m-%d %H:%M %Z"))
-    P("machine: %s, %d cores (%s), Linux %s; focald %s build, %d loops; everything on 127.0.0.1"
-      % (platform.node(), os.cpu_count(), cpu, platform.release(), buildtype or "?", args.threads))
+    P("machine: %s, %d cores (%s), Linux %s; focald %s build, %d loops, %s workers; "
+      "everything on 127.0.0.1" % (platform.node(), os.cpu_count(), cpu, platform.release(),
+                                   buildtype or "?", args.threads, args.workers or "default"))
+    if args.focald_only:
+        P("FOCALD-ONLY mode: 60 SQLite sources, nothing waits; the figures are focald's own")
+    if args.sqlite_immutable:
+        P("SQLite sources opened with immutable: true (no file locks)")
     P("sources: 60 = %s%s" % (", ".join("%d %s" % (counts[k], k) for k in counts if counts[k]),
                              " (LDAP left out: %s)" % why_no_ldap if why_no_ldap else ""))
     P("  PostgreSQL and HTTP sources answer after %d ms (the slowest source); SQLite%s at once."
@@ -772,17 +901,18 @@ def report(args, res, counts, why_no_ldap, rows_per_search, elapsed):
     P("")
     P("[2] Throughput, raising the number of clients (closed loop)")
     for r in res["sweep"]:
-        P("    %4d clients: %7.1f searches/s   p50 %7.2f ms  p99 %7.2f ms   focald CPU %3.0f%%  "
-          "machine %3.0f%%  new connections/search: http %.2f, pg %.2f" % (
+        P("    %4d clients: %7.1f searches/s   p50 %7.2f ms  p99 %7.2f ms   focald CPU %3.0f%% "
+          "(%.2f ms/search)  machine %3.0f%%  new connections/search: http %.2f, pg %.2f" % (
               r["concurrency"], r["searches_per_s"], r["e2e_ms"]["p50"], r["e2e_ms"]["p99"],
-              100 * r["cpu"]["focald"] / r["cpu"]["_wall"], 100 * r["cpu"]["_machine_busy"],
+              100 * r["cpu"]["focald"] / r["cpu"]["_wall"], 1e3 * cpu_per_search(r, "focald"),
+              100 * r["cpu"]["_machine_busy"],
               r["new_http_conns"], r["new_pg_sessions"]))
     P("    saturation: %.0f searches/s at %d clients (%.0f source calls/s) -> target >= 1000/s %s"
       % (sat["searches_per_s"], sat["concurrency"], sat["searches_per_s"] * 60,
          "MET" if sat["searches_per_s"] >= 1000 else "NOT MET"))
     P("    " + cpu_line(sat, sat["searches"]))
     c = sat["cpu"]
-    per = c["focald"] / max(sat["searches"], 1)
+    per = cpu_per_search(sat, "focald")
     P("    focald alone on %d cores at this CPU cost: at most ~%.0f searches/s" % (
         os.cpu_count(), os.cpu_count() / per if per > 0 else float("nan")))
     P("    connections opened per search at saturation: HTTP back-end %.2f, PostgreSQL %.2f "
@@ -808,10 +938,20 @@ def report(args, res, counts, why_no_ldap, rows_per_search, elapsed):
             P("    pgbench failed transactions: %d/%d/%d" % (fl["failed"], fs["failed"],
                                                            fh["failed"]))
     P("")
-    P("[4] Outside the fan-out (HTTPS, request parsing, briefing JSON), per search at 1 client:")
+    P("[4] Outside the fan-out (HTTPS, request parsing, entity resolution, briefing JSON), "
+      "per search at 1 client:")
     P("    end-to-end minus focald's search time: p50 %.2f ms" % (
         low["e2e_ms"]["p50"] - low["focald_elapsed_ms"]["p50"]))
-    P("    (entity resolution does not exist yet; its cost will show here)")
+    for r, name in ((low, "1 client"), (half, "half saturation"), (sat, "saturation")):
+        rs = r.get("resolve_ms", {})
+        if rs.get("mean", -1) >= 0:
+            P("    entity resolution (summary.resolve_ms), %-16s p50 %.3f ms, p99 %.3f ms, "
+              "mean %.3f ms%s" % (name, rs["p50"], rs["p99"], rs["mean"],
+                                  " = %.0f%% of focald's CPU per search" % (
+                                      100 * rs["mean"] / (1e3 * cpu_per_search(r, "focald")))
+                                  if name == "saturation" and r["searches"] else ""))
+    if low.get("resolve_ms", {}).get("mean", -1) < 0:
+        P("    (this focald does not report summary.resolve_ms)")
     P("")
     P("bench finished in %.0f s" % elapsed)
     P("=" * 78)

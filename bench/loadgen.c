@@ -57,6 +57,7 @@ static struct {
 	size_t nbodies, next_body;
 	struct samples e2e, focal, slowest; /* ms */
 	struct samples over; /* per search: end-to-end minus its slowest source call */
+	struct samples resolve; /* focald's entity resolution per search ("resolve_ms") */
 	long done, http_errors, transport_errors, failed_searches, failed_calls, ok_calls;
 	long in_window_done; /* completions inside the measuring window */
 	long late;           /* open loop: due searches that had to wait for a client */
@@ -239,6 +240,8 @@ static void client_done(struct client *c, CURLcode res, double t_end, double w0,
 		samples_add(&st.slowest, v);
 		samples_add(&st.over, (t_end - c->t_due) * 1000.0 - v);
 	}
+	if (find_number(c->buf, "\"resolve_ms\":", &v))
+		samples_add(&st.resolve, v);
 	if (find_number(c->buf, "\"calls_failed\":", &v) && v > 0) {
 		st.failed_searches++;
 		st.failed_calls += (long)v;
@@ -421,6 +424,7 @@ int main(int argc, char **argv)
 	qsort(st.focal.v, st.focal.n, sizeof(double), cmp_double);
 	qsort(st.slowest.v, st.slowest.n, sizeof(double), cmp_double);
 	qsort(st.over.v, st.over.n, sizeof(double), cmp_double);
+	qsort(st.resolve.v, st.resolve.n, sizeof(double), cmp_double);
 	{
 		double window = (o.count > 0 ? w1 - w0 : o.duration);
 		double rps = window > 0 ? (double)st.in_window_done / window : NAN;
@@ -431,6 +435,7 @@ int main(int argc, char **argv)
 		       "\"focald_elapsed_ms\":{\"p50\":%.3f,\"p99\":%.3f},"
 		       "\"slowest_source_ms\":{\"p50\":%.3f,\"p99\":%.3f},"
 		       "\"over_slowest_ms\":{\"p50\":%.3f,\"p99\":%.3f},"
+		       "\"resolve_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"mean\":%.3f},"
 		       "\"http_errors\":%ld,\"transport_errors\":%ld,\"searches_with_failed_calls\":%ld,"
 		       "\"failed_calls\":%ld,\"ok_calls\":%ld,\"late\":%ld,\"first_error\":\"",
 		       o.label, o.concurrency, o.rate, window, st.done, rps, pct(&st.e2e, 50),
@@ -438,6 +443,9 @@ int main(int argc, char **argv)
 		       st.e2e.n ? st.e2e.v[st.e2e.n - 1] : NAN, mean(&st.e2e), pct(&st.focal, 50),
 		       pct(&st.focal, 99), pct(&st.slowest, 50), pct(&st.slowest, 99),
 		       pct(&st.over, 50), pct(&st.over, 99),
+		       /* -1: focald did not say (a build without resolve_ms) */
+		       st.resolve.n ? pct(&st.resolve, 50) : -1, st.resolve.n ? pct(&st.resolve, 99) : -1,
+		       st.resolve.n ? mean(&st.resolve) : -1,
 		       st.http_errors, st.transport_errors, st.failed_searches, st.failed_calls,
 		       st.ok_calls, st.late);
 		for (const char *p = st.first_error; *p != '\0'; p++)
@@ -460,6 +468,7 @@ int main(int argc, char **argv)
 	free(st.focal.v);
 	free(st.slowest.v);
 	free(st.over.v);
+	free(st.resolve.v);
 	free(cl);
 	return st.transport_errors + st.http_errors > 0 ? 1 : 0;
 }

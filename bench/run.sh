@@ -16,6 +16,13 @@
 #                    20 postgres, 14 http even if slapd runs; --hold S: set up, then
 #                    keep everything running S seconds to look at by hand
 #                    (prints the curl command), no measuring
+#   --focald-only    60 SQLite sources that answer at once, no postgres_fdw:
+#                    focald's own CPU per search, throughput and overhead
+#   --callgrind N    count the instructions focald executes for N searches
+#                    under valgrind (repeatable on a shared machine)
+#   --workers N      focald's worker threads; --sqlite-immutable: open the
+#                    SQLite files with immutable: true; --build DIR: measure
+#                    the focald of another build
 #
 # Builds focald (scripts/build.sh -> build/) and bench/loadgen, starts a
 # throwaway PostgreSQL 15 (tests/integration/pg_server.sh), slapd when

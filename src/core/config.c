@@ -33,7 +33,8 @@ static void server_defaults(struct server_config *s)
 
 	s->port = 8443;
 	s->threads = cores > 0 ? (cores > 64 ? 64 : cores) : 1;
-	s->workers = 4;
+	/* more workers than cores cost CPU per SQLite call (bench/README.md) */
+	s->workers = s->threads;
 	s->max_connections = 1024;
 	s->max_header_bytes = 8192;
 	s->max_body_bytes = 16384;

@@ -82,12 +82,18 @@ void loop_fini(struct loop *l)
 void loop_post(struct loop *l, struct loop_task *task)
 {
 	task->next = NULL;
+	loop_post_list(l, task, task);
+}
+
+void loop_post_list(struct loop *l, struct loop_task *first, struct loop_task *last)
+{
+	last->next = NULL;
 	pthread_mutex_lock(&l->post_mu);
 	if (l->post_tail != NULL)
-		l->post_tail->next = task;
+		l->post_tail->next = first;
 	else
-		l->post_head = task;
-	l->post_tail = task;
+		l->post_head = first;
+	l->post_tail = last;
 	pthread_mutex_unlock(&l->post_mu);
 	event_active(l->post_ev, EV_READ, 0);
 }

@@ -56,6 +56,8 @@ void loop_fini(struct loop *l);
 
 /* Thread-safe: queues task to run on l's thread and wakes the loop. */
 void loop_post(struct loop *l, struct loop_task *task);
+/* The same for the chain first..last (linked by next), with one wake-up. */
+void loop_post_list(struct loop *l, struct loop_task *first, struct loop_task *last);
 
 /* Once per process: libevent threading, curl global init. */
 int loop_global_init(struct focal_err *err);

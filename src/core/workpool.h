@@ -32,6 +32,12 @@ int workpool_create(size_t nthreads, size_t max_queued, struct workpool **out,
 void workpool_destroy(struct workpool *p);
 /* Queues w.  Returns FOCAL_E_UNAVAIL when the queue is full. */
 int workpool_submit(struct workpool *p, struct work *w);
+/* Between these, the calling thread's submits to p are held back and queued
+ * together at the end, with one lock and one wake-up (a search's SQLite
+ * calls; the network calls it starts meanwhile go out first).  Nestable;
+ * NULL-safe.  The queue limit still applies to each submit. */
+void workpool_batch_begin(struct workpool *p);
+void workpool_batch_end(struct workpool *p);
 
 /* The process-wide pool used by connectors (set by focald, tests). */
 void workpool_set_default(struct workpool *p);

@@ -11,6 +11,7 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "auth/auth.h"
 #include "auth/oidc.h"
 #include "auth/principal.h"
+#include "core/jsonw.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "http/reply.h"
@@ -67,19 +69,59 @@ static void api_metrics(struct evhttp_request *req, struct server_loop *sl)
 
 /* --- search ------------------------------------------------------------- */
 
-static void api_sse(struct evhttp_request *req, const char *event, json_t *data)
+/* The briefing and the stream's events are written by jsonw (search/briefing.h):
+ * one pass, no tree; the text goes to libevent without a copy. */
+static void api_free_text(const void *data, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	free((void *)(uintptr_t)data);
+}
+
+static void api_sse_written(struct evhttp_request *req, const char *event, struct jsonw *w)
 {
 	struct evbuffer *buf = evbuffer_new();
-	char *text = json_dumps(data, JSON_COMPACT | JSON_REAL_PRECISION(6));
+	size_t len;
+	char *text = jsonw_take(w, &len);
 
-	json_decref(data);
 	if (buf != NULL && text != NULL) {
-		evbuffer_add_printf(buf, "event: %s\ndata: %s\n\n", event, text);
+		evbuffer_add_printf(buf, "event: %s\ndata: ", event);
+		evbuffer_add(buf, text, len);
+		evbuffer_add(buf, "\n\n", 2);
 		evhttp_send_reply_chunk(req, buf);
 	}
 	free(text);
 	if (buf != NULL)
 		evbuffer_free(buf);
+}
+
+static void api_sse(struct evhttp_request *req, const char *event, json_t *data)
+{
+	struct jsonw w;
+
+	jsonw_init(&w, 256);
+	jsonw_json(&w, data);
+	json_decref(data);
+	api_sse_written(req, event, &w);
+}
+
+static void api_reply_written(struct evhttp_request *req, struct jsonw *w)
+{
+	struct evbuffer *buf = evbuffer_new();
+	size_t len;
+	char *text = jsonw_take(w, &len);
+
+	if (buf == NULL || text == NULL ||
+	    evbuffer_add_reference(buf, text, len, api_free_text, NULL) != 0) {
+		free(text);
+		if (buf != NULL)
+			evbuffer_free(buf);
+		reply_error(req, 500, "Internal Server Error", FOCAL_E_NOMEM, "out of memory");
+		return;
+	}
+	reply_headers(req, "application/json");
+	evhttp_send_reply(req, 200, "OK", buf);
+	evbuffer_free(buf);
 }
 
 static void api_search_release(struct api_search *as)
@@ -115,6 +157,7 @@ static bool api_alert_sent(const struct search *s, const struct source_call *cal
 static void api_on_source(struct search *s, const struct source_call *call, void *arg)
 {
 	struct api_search *as = arg;
+	struct jsonw w;
 
 	if (!as->stream)
 		return;
@@ -123,35 +166,35 @@ static void api_on_source(struct search *s, const struct source_call *call, void
 		if (call->records.items[i].kind != ENTITY_ALERT ||
 		    api_alert_sent(s, call, &call->records.items[i]))
 			continue;
-		json_t *a = briefing_record_json(&call->records.items[i]);
-
-		json_object_set_new(a, "rank", json_string(briefing_alert_rank_name(
-						       briefing_alert_rank(&call->records.items[i]))));
-		api_sse(as->req, "alert", a);
+		jsonw_init(&w, 512);
+		briefing_write_alert(&w, &call->records.items[i]);
+		api_sse_written(as->req, "alert", &w);
 	}
-	api_sse(as->req, "source", briefing_source_json(call, true));
+	jsonw_init(&w, 1024);
+	briefing_write_source(&w, call, true);
+	api_sse_written(as->req, "source", &w);
 }
 
 static void api_on_done(struct search *s, void *arg)
 {
 	struct api_search *as = arg;
-	json_t *b = briefing_json(s);
-	json_t *sum = json_object_get(b, "summary");
+	struct briefing_stats st;
+	struct jsonw w;
 
-	/* sources not searched, by reason (counts only) and fields redacted */
-	policy_plan_annotate(b, search_plan_of(s));
+	jsonw_init(&w, 32768);
+	briefing_write(&w, s, &st); /* with the policy's counts of sources kept out */
 	audit_search_end(as->audit, s); /* what was shown */
 	/* what was searched is for the audit log (issue "Access policy"), not here */
 	log_emitj(LOG_INFO, "search", NULL,
-		  json_pack("{s:f, s:O, s:O, s:b}", "ms", search_elapsed_ms(s), "calls_ok",
-			    json_object_get(sum, "calls_ok"), "calls_failed",
-			    json_object_get(sum, "calls_failed"), "stream", as->stream));
+		  json_pack("{s:f, s:I, s:I, s:f, s:b}", "ms", search_elapsed_ms(s), "calls_ok",
+			    (json_int_t)st.calls_ok, "calls_failed", (json_int_t)st.calls_failed,
+			    "resolve_ms", st.resolve_ms, "stream", as->stream));
 
 	if (as->stream) {
-		api_sse(as->req, "briefing", b);
+		api_sse_written(as->req, "briefing", &w);
 		evhttp_send_reply_end(as->req);
 	} else {
-		reply_json(as->req, 200, "OK", b);
+		api_reply_written(as->req, &w);
 	}
 	api_search_release(as);
 }

@@ -187,11 +187,10 @@ const struct policy_decision *policy_plan_decision(const struct policy_plan *pla
  * fields redacted so far.  New reference. */
 json_t *policy_plan_json(const struct policy_plan *plan);
 
-/* Adds policy_plan_json() to a briefing as "policy", and corrects its
- * summary: sources the policy kept out are counted in
- * "sources_denied_by_policy", not among those "not searched" because they do
- * not answer the query's kind. */
-void policy_plan_annotate(json_t *briefing, const struct policy_plan *plan);
+/* How many sources that answer the request's kind the plan keeps out; the
+ * briefing counts them in "sources_denied_by_policy", not among those "not
+ * searched" because they do not answer the query's kind. */
+size_t policy_plan_denied(const struct policy_plan *plan);
 
 /* HTTP endpoints of this module, for api.c's dispatcher. */
 extern const struct api_route policy_api_routes[];

@@ -689,19 +689,12 @@ json_t *policy_plan_json(const struct policy_plan *plan)
 	return o;
 }
 
-void policy_plan_annotate(json_t *briefing, const struct policy_plan *plan)
+size_t policy_plan_denied(const struct policy_plan *plan)
 {
-	json_t *sum = json_object_get(briefing, "summary");
-	json_int_t denied = 0, not_searched;
+	size_t denied = 0;
 
 	for (size_t i = 0; plan != NULL && i < plan->n; i++)
 		if (plan->relevant[i] && !policy_plan_allows(plan, i))
 			denied++;
-	json_object_set_new(briefing, "policy", policy_plan_json(plan));
-	if (!json_is_object(sum))
-		return;
-	not_searched = json_integer_value(json_object_get(sum, "sources_not_searched"));
-	json_object_set_new(sum, "sources_not_searched",
-			    json_integer(not_searched > denied ? not_searched - denied : 0));
-	json_object_set_new(sum, "sources_denied_by_policy", json_integer(denied));
+	return denied;
 }

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/loop.h"
+#include "policy/policy.h"
+#include "search/fanout.h"
 #include "search/normalize.h"
 #include "search/resolve.h"
 
@@ -236,46 +239,112 @@ enum alert_rank briefing_alert_rank(const struct record *r)
 
 /* ---- records and source lines ---- */
 
+/* Written straight to a jsonw (jsonw.h): a briefing of 120 records was a tree
+ * of thousands of jansson values, then a second walk to dump it; this is one
+ * pass with no allocation per value.  The text is what the tree gave, member
+ * for member and in the same order. */
+
+/* A record's object, left open for what the caller adds ("entity", "rank"). */
+static void record_open(struct jsonw *w, const struct record *r)
+{
+	jsonw_obj(w);
+	jsonw_kstr(w, "type", entity_kind_name(r->kind));
+	jsonw_kstr(w, "source", r->source);
+	jsonw_key(w, "fields");
+	jsonw_obj(w);
+	for (size_t i = 0; i < r->nfields; i++) {
+		const char *name = r->fields[i].name, *value = r->fields[i].value;
+		bool seen = false;
+
+		/* a field given twice: one member, where it first came, with the
+		 * last value (what setting an object member twice gives) */
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcmp(r->fields[j].name, name) == 0;
+		if (seen)
+			continue;
+		for (size_t j = i + 1; j < r->nfields; j++)
+			if (strcmp(r->fields[j].name, name) == 0)
+				value = r->fields[j].value;
+		jsonw_kstr(w, name, value);
+	}
+	jsonw_obj_end(w);
+}
+
+void briefing_write_record(struct jsonw *w, const struct record *r)
+{
+	record_open(w, r);
+	jsonw_obj_end(w);
+}
+
+void briefing_write_alert(struct jsonw *w, const struct record *r)
+{
+	record_open(w, r);
+	jsonw_kstr(w, "rank", briefing_alert_rank_name(briefing_alert_rank(r)));
+	jsonw_obj_end(w);
+}
+
+void briefing_write_source(struct jsonw *w, const struct source_call *call, bool with_records)
+{
+	const struct source_def *d = call->def;
+
+	jsonw_obj(w);
+	jsonw_kstr(w, "name", d->name);
+	jsonw_kstr(w, "status", source_status_name(call->status));
+	jsonw_kstr(w, "query_kind", query_kind_name(call->query->kind));
+	jsonw_kint(w, "rows", (long long)call->rows);
+	jsonw_kreal(w, "ms", call->ms);
+	jsonw_kstr(w, "classification", classification_name(d->classification));
+	jsonw_kstr(w, "owner", d->owner);
+	if (call->reason[0] != '\0')
+		jsonw_kstr(w, "reason", call->reason);
+	/* which reading of the query this call answered, and for a linked hop
+	 * what led to it: the officer sees why a source was asked */
+	if (call->query->read_as != NULL)
+		jsonw_kstr(w, "read_as", call->query->read_as);
+	if (call->depth > 0) {
+		jsonw_key(w, "hop");
+		jsonw_obj(w);
+		jsonw_kint(w, "depth", (long long)call->depth);
+		jsonw_kstr(w, "via", call->via ? call->via : "");
+		jsonw_obj_end(w);
+	}
+	if (with_records) {
+		jsonw_key(w, "records");
+		jsonw_arr(w);
+		for (size_t i = 0; i < call->records.n; i++)
+			briefing_write_record(w, &call->records.items[i]);
+		jsonw_arr_end(w);
+	}
+	jsonw_obj_end(w);
+}
+
+/* The jansson forms: the written text, parsed (tests and tools). */
+static json_t *written_json(struct jsonw *w)
+{
+	size_t len;
+	char *text = jsonw_take(w, &len);
+	json_t *j = text != NULL ? json_loadb(text, len, 0, NULL) : NULL;
+
+	free(text);
+	return j;
+}
+
 json_t *briefing_record_json(const struct record *r)
 {
-	json_t *o = json_object(), *fields = json_object();
+	struct jsonw w;
 
-	for (size_t i = 0; i < r->nfields; i++)
-		json_object_set_new(fields, r->fields[i].name, json_string(r->fields[i].value));
-	json_object_set_new(o, "type", json_string(entity_kind_name(r->kind)));
-	json_object_set_new(o, "source", json_string(r->source));
-	json_object_set_new(o, "fields", fields);
-	return o;
+	jsonw_init(&w, 512);
+	briefing_write_record(&w, r);
+	return written_json(&w);
 }
 
 json_t *briefing_source_json(const struct source_call *call, bool with_records)
 {
-	const struct source_def *d = call->def;
-	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:f, s:s, s:s}", "name", d->name, "status",
-			      source_status_name(call->status), "query_kind",
-			      query_kind_name(call->query->kind), "rows", (json_int_t)call->rows,
-			      "ms", call->ms, "classification",
-			      classification_name(d->classification), "owner", d->owner);
+	struct jsonw w;
 
-	if (o == NULL)
-		return NULL;
-	if (call->reason[0] != '\0')
-		json_object_set_new(o, "reason", json_string(call->reason));
-	/* which reading of the query this call answered, and for a linked hop
-	 * what led to it: the officer sees why a source was asked */
-	if (call->query->read_as != NULL)
-		json_object_set_new(o, "read_as", json_string(call->query->read_as));
-	if (call->depth > 0)
-		json_object_set_new(o, "hop", json_pack("{s:I, s:s}", "depth", (json_int_t)call->depth,
-							"via", call->via ? call->via : ""));
-	if (with_records) {
-		json_t *recs = json_array();
-
-		for (size_t i = 0; i < call->records.n; i++)
-			json_array_append_new(recs, briefing_record_json(&call->records.items[i]));
-		json_object_set_new(o, "records", recs);
-	}
-	return o;
+	jsonw_init(&w, 1024);
+	briefing_write_source(&w, call, with_records);
+	return written_json(&w);
 }
 
 /* ---- the whole briefing ---- */
@@ -302,14 +371,12 @@ struct build {
 	struct ranked *alerts;
 	size_t nalerts;
 	size_t *alert_pos; /* per record: position in alerts, or RESOLVE_NONE */
+	double resolve_ms; /* time spent in resolve_records */
 };
 
-static json_t *entity_id(size_t e)
+static void entity_id(struct jsonw *w, size_t e)
 {
-	char id[32];
-
-	snprintf(id, sizeof(id), "e%zu", e + 1);
-	return json_string(id);
+	jsonw_strint(w, 'e', (unsigned long long)e + 1);
 }
 
 static const char *first_value(const struct resolve_result *res, size_t e, const char *field)
@@ -322,8 +389,16 @@ static const char *first_value(const struct resolve_result *res, size_t e, const
 	return NULL;
 }
 
+/* Appends t to label[0..off) within cap - 1 bytes; the new length. */
+static size_t label_append(char *label, size_t off, size_t cap, const char *t)
+{
+	while (*t != '\0' && off + 1 < cap)
+		label[off++] = *t++;
+	return off;
+}
+
 /* A one-line name for an entity: "Jan Peeters, 1985-07-30", "1ABC123 Volvo". */
-static json_t *entity_label(const struct resolve_result *res, size_t e)
+static void entity_label(struct jsonw *w, const struct resolve_result *res, size_t e)
 {
 	static const char *const parts[ENTITY__COUNT][4] = {
 		[ENTITY_PERSON] = { "given_name", "family_name", "birth_date", NULL },
@@ -335,56 +410,81 @@ static json_t *entity_label(const struct resolve_result *res, size_t e)
 	enum entity_kind k = res->entities[e].kind;
 	char label[256];
 	size_t off = 0;
+	bool full = false;
 
-	label[0] = '\0';
-	for (int i = 0; i < 4 && parts[k][i] != NULL; i++) {
+	/* appended by hand: snprintf was most of the cost of a label */
+	for (int i = 0; i < 4 && parts[k][i] != NULL && !full; i++) {
 		const char *v = first_value(res, e, parts[k][i]);
-		int w;
+		const char *sep = "";
 
 		if (v == NULL)
 			continue;
 		/* the person's birth date and the city follow a comma */
-		w = snprintf(label + off, sizeof(label) - off, "%s%s",
-			     off == 0 ? ""
-			     : (strcmp(parts[k][i], "birth_date") == 0 ||
-				strcmp(parts[k][i], "postcode") == 0 ||
-				strcmp(parts[k][i], "date") == 0) ? ", " : " ",
-			     v);
-		if (w < 0 || (size_t)w >= sizeof(label) - off) {
-			off = strlen(label);
-			break;
-		}
-		off += (size_t)w;
+		if (off > 0)
+			sep = (strcmp(parts[k][i], "birth_date") == 0 ||
+			       strcmp(parts[k][i], "postcode") == 0 ||
+			       strcmp(parts[k][i], "date") == 0) ? ", " : " ";
+		off = label_append(label, off, sizeof(label), sep);
+		off = label_append(label, off, sizeof(label), v);
+		full = off == sizeof(label) - 1; /* cut: what follows would not fit either */
 	}
-	if (off == 0)
+	if (off == 0) {
 		snprintf(label, sizeof(label), "%s e%zu", entity_kind_name(k), e + 1);
-	return json_string(label);
+		off = strlen(label);
+	}
+	jsonw_strn(w, label, off);
 }
 
-static json_t *entity_facts(const struct resolve_result *res, size_t e, json_t **conflicts)
+/* "facts": per field, in the order fields first appear, every value with the
+ * sources that gave it; then "conflicts": the fields whose first value is
+ * marked as conflicting. */
+static void entity_facts(struct jsonw *w, const struct resolve_result *res, size_t e)
 {
 	const struct resolve_entity *ent = &res->entities[e];
-	json_t *facts = json_object();
+	const size_t end = ent->fact + ent->nfact;
 
-	*conflicts = json_array();
-	for (size_t f = ent->fact; f < ent->fact + ent->nfact; f++) {
-		const struct resolve_fact *fa = &res->facts[f];
-		json_t *list = json_object_get(facts, fa->field), *v, *srcs = json_array();
+	jsonw_key(w, "facts");
+	jsonw_obj(w);
+	for (size_t f = ent->fact; f < end; f++) {
+		const char *field = res->facts[f].field;
+		bool seen = false;
 
-		if (list == NULL) {
-			list = json_array();
-			json_object_set_new(facts, fa->field, list);
+		for (size_t g = ent->fact; g < f && !seen; g++)
+			seen = strcmp(res->facts[g].field, field) == 0;
+		if (seen)
+			continue;
+		jsonw_key(w, field);
+		jsonw_arr(w);
+		for (size_t g = f; g < end; g++) {
+			const struct resolve_fact *fa = &res->facts[g];
+
+			if (g != f && strcmp(fa->field, field) != 0)
+				continue;
+			jsonw_obj(w);
+			jsonw_kstr(w, "value", fa->value);
+			jsonw_key(w, "sources");
+			jsonw_arr(w);
+			for (size_t s = fa->src; s < fa->src + fa->nsrc; s++)
+				jsonw_str(w, res->fact_sources[s]);
+			jsonw_arr_end(w);
 			if (fa->conflict)
-				json_array_append_new(*conflicts, json_string(fa->field));
+				jsonw_kbool(w, "conflict", true);
+			jsonw_obj_end(w);
 		}
-		for (size_t s = fa->src; s < fa->src + fa->nsrc; s++)
-			json_array_append_new(srcs, json_string(res->fact_sources[s]));
-		v = json_pack("{s:s, s:o}", "value", fa->value, "sources", srcs);
-		if (v != NULL && fa->conflict)
-			json_object_set_new(v, "conflict", json_true());
-		json_array_append_new(list, v);
+		jsonw_arr_end(w);
 	}
-	return facts;
+	jsonw_obj_end(w);
+	jsonw_key(w, "conflicts");
+	jsonw_arr(w);
+	for (size_t f = ent->fact; f < end; f++) {
+		bool seen = false;
+
+		for (size_t g = ent->fact; g < f && !seen; g++)
+			seen = strcmp(res->facts[g].field, res->facts[f].field) == 0;
+		if (!seen && res->facts[f].conflict)
+			jsonw_str(w, res->facts[f].field);
+	}
+	jsonw_arr_end(w);
 }
 
 static const char *why_text(enum resolve_why w)
@@ -406,99 +506,129 @@ static const char *why_text(enum resolve_why w)
 
 static int pos_cmp(const void *a, const void *b)
 {
-	json_int_t x = json_integer_value(*(json_t *const *)a);
-	json_int_t y = json_integer_value(*(json_t *const *)b);
+	long long x = *(const long long *)a, y = *(const long long *)b;
 
 	return x < y ? -1 : x > y;
 }
 
-/* A json array of integers, sorted. */
-static void sort_int_array(json_t *arr)
+/* The positions (in "alerts") of the alerts that concern entity e, certainly
+ * or not, sorted.  RESOLVE_NONE reads as -1, as it always has. */
+static void entity_alerts(struct jsonw *w, const struct build *b, size_t e, bool certain)
 {
-	size_t n = json_array_size(arr);
-	json_t **v;
+	const struct resolve_result *res = b->res;
+	long long small[32], *pos = small;
+	size_t n = 0, cap = sizeof(small) / sizeof(small[0]);
 
-	if (n < 2 || (v = malloc(n * sizeof(*v))) == NULL)
-		return;
+	for (size_t c = 0; c < res->nconcerns; c++) {
+		if (res->concerns[c].entity != e || res->concerns[c].certain != certain)
+			continue;
+		if (n == cap) {
+			long long *np = malloc(2 * cap * sizeof(*np));
+
+			if (np == NULL) {
+				w->failed = true;
+				break;
+			}
+			memcpy(np, pos, n * sizeof(*np));
+			if (pos != small)
+				free(pos);
+			pos = np;
+			cap *= 2;
+		}
+		pos[n++] = (long long)b->alert_pos[res->concerns[c].alert];
+	}
+	qsort(pos, n, sizeof(*pos), pos_cmp);
+	jsonw_key(w, certain ? "alerts" : "possible_alerts");
+	jsonw_arr(w);
 	for (size_t i = 0; i < n; i++)
-		v[i] = json_incref(json_array_get(arr, i));
-	qsort(v, n, sizeof(*v), pos_cmp);
-	json_array_clear(arr);
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, v[i]);
-	free(v);
+		jsonw_int(w, pos[i]);
+	jsonw_arr_end(w);
+	if (pos != small)
+		free(pos);
 }
 
-static json_t *entity_json(const struct build *b, size_t e)
+static void entity_write(struct jsonw *w, const struct build *b, size_t e)
 {
 	const struct resolve_result *res = b->res;
 	const struct resolve_entity *ent = &res->entities[e];
-	json_t *o, *srcs = json_array(), *facts, *conflicts, *related = json_array();
-	json_t *alerts = json_array(), *possibly = json_array(), *matches = json_array();
 
+	jsonw_obj(w);
+	jsonw_key(w, "id");
+	entity_id(w, e);
+	jsonw_kstr(w, "type", entity_kind_name(ent->kind));
+	jsonw_key(w, "label");
+	entity_label(w, res, e);
+	jsonw_key(w, "sources");
+	jsonw_arr(w);
 	for (size_t s = ent->src; s < ent->src + ent->nsrc; s++)
-		json_array_append_new(srcs, json_string(res->entity_sources[s]));
-	facts = entity_facts(res, e, &conflicts);
-	for (size_t l = 0; l < res->nlinks; l++)
-		if (res->links[l].from == e)
-			json_array_append_new(related,
-					      json_pack("{s:o, s:s, s:s}", "entity",
-							entity_id(res->links[l].to), "type",
-							entity_kind_name(res->entities[res->links[l].to].kind),
-							"relation",
-							resolve_relation_name(res->links[l].rel)));
-	for (size_t c = 0; c < res->nconcerns; c++)
-		if (res->concerns[c].entity == e)
-			json_array_append_new(res->concerns[c].certain ? alerts : possibly,
-					      json_integer((json_int_t)b->alert_pos[res->concerns[c].alert]));
-	sort_int_array(alerts);
-	sort_int_array(possibly);
+		jsonw_str(w, res->entity_sources[s]);
+	jsonw_arr_end(w);
+	entity_facts(w, res, e);
+	entity_alerts(w, b, e, true);
+	entity_alerts(w, b, e, false);
+	jsonw_key(w, "related");
+	jsonw_arr(w);
+	for (size_t l = 0; l < res->nlinks; l++) {
+		if (res->links[l].from != e)
+			continue;
+		jsonw_obj(w);
+		jsonw_key(w, "entity");
+		entity_id(w, res->links[l].to);
+		jsonw_kstr(w, "type", entity_kind_name(res->entities[res->links[l].to].kind));
+		jsonw_kstr(w, "relation", resolve_relation_name(res->links[l].rel));
+		jsonw_obj_end(w);
+	}
+	jsonw_arr_end(w);
+	jsonw_key(w, "possible_matches");
+	jsonw_arr(w);
 	for (size_t p = 0; p < res->npossible; p++)
 		if (res->possible[p].entity == e)
-			json_array_append_new(matches, entity_id(res->possible[p].candidate));
-	o = json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id", entity_id(e),
-		      "type", entity_kind_name(ent->kind), "label", entity_label(res, e), "sources",
-		      srcs, "facts", facts, "conflicts", conflicts, "alerts", alerts,
-		      "possible_alerts", possibly, "related", related, "possible_matches", matches);
-	if (o != NULL && ent->candidate) {
-		json_t *may_be = json_array();
-
-		for (size_t p = 0; p < res->npossible; p++)
-			if (res->possible[p].candidate == e)
-				json_array_append_new(
-					may_be, json_pack("{s:o, s:s, s:s}", "entity",
-							  entity_id(res->possible[p].entity), "reason",
-							  resolve_why_name(res->possible[p].why),
-							  "explanation", why_text(res->possible[p].why)));
-		json_object_set_new(o, "may_be", may_be);
+			entity_id(w, res->possible[p].candidate);
+	jsonw_arr_end(w);
+	if (ent->candidate) {
+		jsonw_key(w, "may_be");
+		jsonw_arr(w);
+		for (size_t p = 0; p < res->npossible; p++) {
+			if (res->possible[p].candidate != e)
+				continue;
+			jsonw_obj(w);
+			jsonw_key(w, "entity");
+			entity_id(w, res->possible[p].entity);
+			jsonw_kstr(w, "reason", resolve_why_name(res->possible[p].why));
+			jsonw_kstr(w, "explanation", why_text(res->possible[p].why));
+			jsonw_obj_end(w);
+		}
+		jsonw_arr_end(w);
 	}
-	return o;
+	jsonw_obj_end(w);
 }
 
-static json_t *alerts_json(const struct build *b)
+static void alerts_write(struct jsonw *w, const struct build *b)
 {
-	json_t *arr = json_array();
 	size_t c = 0;
 
+	jsonw_arr(w);
 	for (size_t i = 0; i < b->nalerts; i++) {
 		size_t rec = b->alerts[i].rec;
-		json_t *a = briefing_record_json(b->recs[rec]);
-		json_t *concerns = json_array(), *possibly = json_array();
 
-		json_object_set_new(a, "rank", json_string(briefing_alert_rank_name(b->alerts[i].rank)));
-		if (b->res != NULL) {
-			/* concerns are sorted by alert record: find this one's */
-			for (c = 0; c < b->res->nconcerns && b->res->concerns[c].alert < rec; c++)
-				;
-			for (; c < b->res->nconcerns && b->res->concerns[c].alert == rec; c++)
-				json_array_append_new(b->res->concerns[c].certain ? concerns : possibly,
-						      entity_id(b->res->concerns[c].entity));
+		record_open(w, b->recs[rec]);
+		jsonw_kstr(w, "rank", briefing_alert_rank_name(b->alerts[i].rank));
+		/* concerns are sorted by alert record, certain first: find this one's */
+		for (int certain = 1; certain >= 0; certain--) {
+			jsonw_key(w, certain ? "concerns" : "possibly_concerns");
+			jsonw_arr(w);
+			if (b->res != NULL) {
+				for (c = 0; c < b->res->nconcerns && b->res->concerns[c].alert < rec; c++)
+					;
+				for (; c < b->res->nconcerns && b->res->concerns[c].alert == rec; c++)
+					if (b->res->concerns[c].certain == (certain == 1))
+						entity_id(w, b->res->concerns[c].entity);
+			}
+			jsonw_arr_end(w);
 		}
-		json_object_set_new(a, "concerns", concerns);
-		json_object_set_new(a, "possibly_concerns", possibly);
-		json_array_append_new(arr, a);
+		jsonw_obj_end(w);
 	}
-	return arr;
+	jsonw_arr_end(w);
 }
 
 static int build_init(struct build *b, const struct search *s)
@@ -506,6 +636,7 @@ static int build_init(struct build *b, const struct search *s)
 	size_t total = 0;
 	struct focal_err err;
 	bool *dup;
+	uint64_t t0;
 
 	memset(b, 0, sizeof(*b));
 	for (size_t c = 0; c < search_ncalls(s); c++)
@@ -527,7 +658,8 @@ static int build_init(struct build *b, const struct search *s)
 		}
 	}
 	/* one row answered twice (a source asked at first level and again
-	 * through a linked hop) is shown once */
+	 * through a linked hop) is shown once; part of the resolution cost */
+	t0 = loop_now_ns();
 	if (resolve_duplicates(b->recs, b->n, b->alert_pos, dup) == FOCAL_OK) {
 		size_t w = 0;
 
@@ -546,9 +678,11 @@ static int build_init(struct build *b, const struct search *s)
 		qsort(b->alerts, b->nalerts, sizeof(*b->alerts), ranked_cmp);
 	for (size_t i = 0; i < b->nalerts; i++)
 		b->alert_pos[b->alerts[i].rec] = i;
-	/* without resolution the briefing still has its alerts, records, sources */
+	/* without resolution the briefing still has its alerts, records, sources;
+	 * its cost is measured for the benchmark (summary.resolve_ms) */
 	if (resolve_records(b->recs, b->n, &b->res, &err) != FOCAL_OK)
 		b->res = NULL;
+	b->resolve_ms = loop_ms_since(t0);
 	return FOCAL_OK;
 }
 
@@ -560,38 +694,57 @@ static void build_fini(struct build *b)
 	free(b->alert_pos);
 }
 
-json_t *briefing_json(const struct search *s)
+void briefing_write(struct jsonw *w, const struct search *s, struct briefing_stats *st)
 {
-	json_t *b = json_object(), *records = json_array(), *sources = json_array();
-	json_t *entities = json_array(), *possible = json_array();
 	size_t ok = 0, failed = 0, asked = 0, nentities = 0, ncandidates = 0;
 	bool *asked_src = calloc(search_nsources_total(s) + 1, sizeof(bool));
+	json_t *query = query_request_json(search_request(s)), *policy_json;
+	size_t denied = policy_plan_denied(search_plan_of(s));
 	struct build bd;
 
 	if (build_init(&bd, s) != FOCAL_OK) {
 		build_fini(&bd);
 		memset(&bd, 0, sizeof(bd));
 	}
+	jsonw_obj(w);
+	jsonw_key(w, "query");
+	jsonw_json(w, query);
+	json_decref(query);
+	jsonw_key(w, "alerts");
+	alerts_write(w, &bd);
+	for (int candidates = 0; candidates <= 1; candidates++) {
+		jsonw_key(w, candidates ? "possible_matches" : "entities");
+		jsonw_arr(w);
+		for (size_t e = 0; bd.res != NULL && e < bd.res->nentities; e++) {
+			if (bd.res->entities[e].candidate != (candidates == 1))
+				continue;
+			entity_write(w, &bd, e);
+			if (candidates)
+				ncandidates++;
+			else
+				nentities++;
+		}
+		jsonw_arr_end(w);
+	}
+	jsonw_key(w, "records");
+	jsonw_arr(w);
 	for (size_t i = 0; i < bd.n; i++) {
-		json_t *r;
-
 		if (bd.recs[i]->kind == ENTITY_ALERT)
 			continue;
-		r = briefing_record_json(bd.recs[i]);
-		if (bd.res != NULL && bd.res->entity_of[i] != RESOLVE_NONE)
-			json_object_set_new(r, "entity", entity_id(bd.res->entity_of[i]));
-		json_array_append_new(records, r);
+		record_open(w, bd.recs[i]);
+		if (bd.res != NULL && bd.res->entity_of[i] != RESOLVE_NONE) {
+			jsonw_key(w, "entity");
+			entity_id(w, bd.res->entity_of[i]);
+		}
+		jsonw_obj_end(w);
 	}
-	for (size_t e = 0; bd.res != NULL && e < bd.res->nentities; e++) {
-		json_array_append_new(bd.res->entities[e].candidate ? possible : entities,
-				      entity_json(&bd, e));
-		nentities += !bd.res->entities[e].candidate;
-		ncandidates += bd.res->entities[e].candidate;
-	}
+	jsonw_arr_end(w);
+	jsonw_key(w, "sources");
+	jsonw_arr(w);
 	for (size_t c = 0; c < search_ncalls(s); c++) {
 		const struct source_call *call = search_call(s, c);
 
-		json_array_append_new(sources, briefing_source_json(call, false));
+		briefing_write_source(w, call, false);
 		if (call->status == SOURCE_OK || call->status == SOURCE_TRUNCATED)
 			ok++;
 		else
@@ -601,28 +754,47 @@ json_t *briefing_json(const struct search *s)
 			asked++;
 		}
 	}
+	jsonw_arr_end(w);
 	free(asked_src);
-	json_object_set_new(b, "query", query_request_json(search_request(s)));
-	json_object_set_new(b, "alerts", alerts_json(&bd));
-	json_object_set_new(b, "entities", entities);
-	json_object_set_new(b, "possible_matches", possible);
-	json_object_set_new(b, "records", records);
-	json_object_set_new(b, "sources", sources);
-	json_object_set_new(b, "summary",
-			    json_pack("{s:I, s:I, s:I, s:I, s:s, s:I, s:I, s:I}", "sources_asked",
-				      (json_int_t)asked, "calls_ok", (json_int_t)ok, "calls_failed",
-				      (json_int_t)failed, "sources_not_searched",
-				      (json_int_t)(search_nsources_total(s) - asked),
-				      "not_searched_reason", "they do not answer this kind of query",
-				      "entities", (json_int_t)nentities, "possible_matches",
-				      (json_int_t)ncandidates,
-				      "possible_matches_not_shown",
-				      (json_int_t)(bd.res != NULL ? bd.res->possible_dropped : 0)));
-	json_object_set_new(json_object_get(b, "summary"), "hops",
-			    json_integer((json_int_t)search_nhops(s)));
-	json_object_set_new(json_object_get(b, "summary"), "hops_not_started",
-			    json_integer((json_int_t)search_hops_skipped(s)));
-	json_object_set_new(b, "elapsed_ms", json_real(search_elapsed_ms(s)));
+	jsonw_key(w, "summary");
+	jsonw_obj(w);
+	jsonw_kint(w, "sources_asked", (long long)asked);
+	jsonw_kint(w, "calls_ok", (long long)ok);
+	jsonw_kint(w, "calls_failed", (long long)failed);
+	jsonw_kint(w, "sources_not_searched",
+		   (long long)(search_nsources_total(s) > asked + denied ?
+			       search_nsources_total(s) - asked - denied : 0));
+	jsonw_kint(w, "sources_denied_by_policy", (long long)denied);
+	jsonw_kstr(w, "not_searched_reason", "they do not answer this kind of query");
+	jsonw_kint(w, "entities", (long long)nentities);
+	jsonw_kint(w, "possible_matches", (long long)ncandidates);
+	jsonw_kint(w, "possible_matches_not_shown",
+		   (long long)(bd.res != NULL ? bd.res->possible_dropped : 0));
+	jsonw_kint(w, "hops", (long long)search_nhops(s));
+	jsonw_kint(w, "hops_not_started", (long long)search_hops_skipped(s));
+	jsonw_kreal(w, "resolve_ms", bd.resolve_ms);
+	jsonw_obj_end(w);
+	jsonw_kreal(w, "elapsed_ms", search_elapsed_ms(s));
+	/* sources not searched, by reason (counts only, never names), and the
+	 * fields redacted (policy.h) */
+	jsonw_key(w, "policy");
+	policy_json = policy_plan_json(search_plan_of(s));
+	jsonw_json(w, policy_json);
+	json_decref(policy_json);
+	jsonw_obj_end(w);
+	if (st != NULL) {
+		st->calls_ok = ok;
+		st->calls_failed = failed;
+		st->resolve_ms = bd.resolve_ms;
+	}
 	build_fini(&bd);
-	return b;
+}
+
+json_t *briefing_json(const struct search *s)
+{
+	struct jsonw w;
+
+	jsonw_init(&w, 32768);
+	briefing_write(&w, s, NULL);
+	return written_json(&w);
 }

@@ -17,7 +17,8 @@
  *                     naming its entity (for tools and audit)
  *   sources           one status line per source asked (ok/truncated/timeout/
  *                     error/unavailable, rows, ms, reason)
- *   summary           counts, and how many configured sources were not searched
+ *   summary           counts, how many configured sources were not searched, and
+ *                     resolve_ms: the time entity resolution took
  * The same pieces serve the SSE stream (one event per source).
  */
 #ifndef FOCAL_BRIEFING_H
@@ -25,6 +26,7 @@
 
 #include <jansson.h>
 
+#include "core/jsonw.h"
 #include "search/fanout.h"
 #include "sources/record.h"
 #include "sources/source.h"
@@ -46,10 +48,24 @@ enum alert_rank {
 enum alert_rank briefing_alert_rank(const struct record *r);
 const char *briefing_alert_rank_name(enum alert_rank r);
 
-json_t *briefing_record_json(const struct record *r);
+/* The briefing is written as text, in one pass, straight into a jsonw
+ * (core/jsonw.h): what focald sends.  The json_t forms below parse that same
+ * text back (tests, tools). */
+struct briefing_stats {
+	size_t calls_ok, calls_failed;
+	double resolve_ms; /* entity resolution of this briefing (also summary.resolve_ms) */
+};
+
+void briefing_write_record(struct jsonw *w, const struct record *r);
+/* An alert record with its "rank" (the stream's alert event). */
+void briefing_write_alert(struct jsonw *w, const struct record *r);
 /* One source's status line (and, with records, its records) for the stream. */
+void briefing_write_source(struct jsonw *w, const struct source_call *call, bool with_records);
+/* The whole briefing of a finished search; st (may be NULL) gets its counts. */
+void briefing_write(struct jsonw *w, const struct search *s, struct briefing_stats *st);
+
+json_t *briefing_record_json(const struct record *r);
 json_t *briefing_source_json(const struct source_call *call, bool with_records);
-/* The whole briefing of a finished search. */
 json_t *briefing_json(const struct search *s);
 
 #endif

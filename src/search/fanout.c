@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "core/metrics.h"
+#include "core/workpool.h"
 #include "policy/policy.h"
 
 #define SEARCH_HOP_MAX 4
@@ -120,13 +121,18 @@ static long search_remaining_ms(const struct search *s)
 	return s->deadline_ms - (long)loop_ms_since(s->start_ns);
 }
 
+/* The SQLite calls' jobs reach the worker pool together when the loop is
+ * done (one wake-up); the network calls started meanwhile go out first. */
 static void search_start_calls(struct search *s, size_t first, long deadline_ms)
 {
 	size_t end = s->ncalls;
+	struct workpool *pool = workpool_default();
 
 	s->pending += end - first;
+	workpool_batch_begin(pool);
 	for (size_t i = first; i < end; i++)
 		source_call_start(s->calls[i], deadline_ms);
+	workpool_batch_end(pool);
 }
 
 /* The person identifier a record leads to, and how it was found.  Persons

@@ -22,8 +22,9 @@
  * confidential sources unless the host is the loopback interface.  A
  * response may never make us hold more than the source's max_bytes.
  *
- * Life of a call: start() renders the URL, creates an easy handle and adds it
- * to the loop's multi; completions are collected with curl_multi_info_read()
+ * Life of a call: start() renders the URL, takes an easy handle (one the
+ * loop kept from an earlier call, reset, or a new one) and adds it to the
+ * loop's multi; completions are collected with curl_multi_info_read()
  * after every curl_multi_socket_action() (never inside a curl callback, so the
  * fan-out's on_done may freely start or cancel other calls); cancel() removes
  * the handle, which closes its connection if the transfer was half done.
@@ -48,6 +49,9 @@
  * clients): 64 made 11 new connections per search and halved throughput;
  * 512 reuses them all. */
 #define HTTP_MAX_CONNECTS 512L
+/* Easy handles one loop keeps for reuse (curl_easy_reset between
+ * transfers) rather than creating and freeing one per call. */
+#define HTTP_IDLE_EASY 256
 /* A header value (after ${ENV} expansion) longer than this is a mistake. */
 #define HTTP_HEADER_MAX 8192
 /* Starting size of a response buffer; it doubles up to max_bytes. */
@@ -471,6 +475,8 @@ struct http_loop {
 	CURLM *multi;
 	struct event *timer;
 	struct http_sock *socks; /* every socket curl watches */
+	CURL *idle[HTTP_IDLE_EASY]; /* reset easy handles, ready for the next call */
+	size_t nidle;
 };
 
 /* Per call. */
@@ -507,6 +513,8 @@ static void http_loop_free(void *p)
 
 	if (hl == NULL)
 		return;
+	while (hl->nidle > 0)
+		curl_easy_cleanup(hl->idle[--hl->nidle]);
 	/* curl may call our socket/timer functions while it closes cached
 	 * connections, so hl stays whole until it returns. */
 	curl_multi_cleanup(hl->multi);
@@ -634,13 +642,33 @@ static int http_loop_get(struct loop *l, struct http_loop **out, struct focal_er
 /* ------------------------------------------------------------------------ */
 /* One transfer                                                             */
 
+/* An easy handle: a reset one the loop kept, or a new one.  Reuse saves
+ * curl's allocation and set-up of a handle per call; the options are all set
+ * again by http_start, and connections live in the multi's cache either way. */
+static CURL *http_easy_get(struct http_loop *hl)
+{
+	return hl->nidle > 0 ? hl->idle[--hl->nidle] : curl_easy_init();
+}
+
+/* Back for reuse (not in the multi any more): reset, so nothing of this
+ * call (URL, body, error buffer, private pointer) reaches the next. */
+static void http_easy_put(struct http_loop *hl, CURL *easy)
+{
+	if (hl->nidle == HTTP_IDLE_EASY) {
+		curl_easy_cleanup(easy);
+		return;
+	}
+	curl_easy_reset(easy);
+	hl->idle[hl->nidle++] = easy;
+}
+
 static void http_xfer_free(struct http_xfer *x)
 {
 	if (x == NULL)
 		return;
 	if (x->easy != NULL) {
 		curl_multi_remove_handle(x->hl->multi, x->easy);
-		curl_easy_cleanup(x->easy);
+		http_easy_put(x->hl, x->easy);
 	}
 	free(x->url);
 	if (x->body != NULL) {
@@ -977,7 +1005,7 @@ static void http_start(struct source_call *call)
 		source_call_finish(call, SOURCE_ERROR, "%s", err.msg);
 		return;
 	}
-	x->easy = curl_easy_init();
+	x->easy = http_easy_get(hl);
 	if (x->easy == NULL) {
 		what = "curl_easy_init";
 		goto fail;
@@ -1031,7 +1059,7 @@ static void http_start(struct source_call *call)
 	return;
 fail:
 	if (x->easy != NULL) {
-		curl_easy_cleanup(x->easy);
+		curl_easy_cleanup(x->easy); /* never added: not reused either */
 		x->easy = NULL;
 	}
 	http_xfer_free(x);

@@ -27,7 +27,7 @@
 #include "sources/breaker.h"
 #include "sources/source.h"
 
-static char tmpdir[64], dbpath[128];
+static char tmpdir[64], dbpath[128], snappath[160];
 static struct loop loop;
 static struct workpool *pool;
 static struct config *cfg;
@@ -94,31 +94,47 @@ static const char config_fmt[] =
 	"    breaker_cooldown_ms: 60000\n"
 	"    connection: {path: %s}\n"
 	"    queries: {person: \"SELECT * FROM missing_too WHERE a = :family_name\"}\n"
-	"    map: {person: {family_name: a}}\n";
+	"    map: {person: {family_name: a}}\n"
+	"  - name: snapshot\n"
+	"    kind: sqlite\n"
+	"    owner: Local Police\n"
+	"    classification: not_sensitive\n"
+	"    connection: {path: \"%s\", immutable: true}\n"
+	"    queries: {person: \"SELECT * FROM gezocht WHERE achternaam = :family_name\"}\n"
+	"    map: {person: {family_name: achternaam, given_name: voornaam}}\n";
 
-enum { SRC_WANTED, SRC_MANY, SRC_SLOW, SRC_BROKEN, SRC_FLAKY };
+enum { SRC_WANTED, SRC_MANY, SRC_SLOW, SRC_BROKEN, SRC_FLAKY, SRC_SNAPSHOT };
+
+/* The database at path with the schema; false on failure. */
+static bool make_db(const char *path)
+{
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+	bool ok = sqlite3_open(path, &db) == SQLITE_OK &&
+		  sqlite3_exec(db, schema, NULL, NULL, &msg) == SQLITE_OK;
+
+	if (!ok)
+		fprintf(stderr, "schema: %s\n", msg ? msg : "open failed");
+	sqlite3_free(msg);
+	sqlite3_close(db);
+	return ok;
+}
 
 static int setup(void **state)
 {
-	char text[sizeof(config_fmt) + 5 * 128];
+	char text[sizeof(config_fmt) + 6 * 160];
 	struct focal_err err;
-	sqlite3 *db = NULL;
-	char *msg = NULL;
 
 	(void)state;
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/focal-sqlite-XXXXXX");
 	if (mkdtemp(tmpdir) == NULL)
 		return -1;
 	snprintf(dbpath, sizeof(dbpath), "%s/regs.db", tmpdir);
-	if (sqlite3_open(dbpath, &db) != SQLITE_OK ||
-	    sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-		fprintf(stderr, "schema: %s\n", msg ? msg : "open failed");
-		sqlite3_free(msg);
-		sqlite3_close(db);
+	/* characters a file: URI must escape */
+	snprintf(snappath, sizeof(snappath), "%s/snap shot %%41#?&.db", tmpdir);
+	if (!make_db(dbpath) || !make_db(snappath))
 		return -1;
-	}
-	sqlite3_close(db);
-	snprintf(text, sizeof(text), config_fmt, dbpath, dbpath, dbpath, dbpath, dbpath);
+	snprintf(text, sizeof(text), config_fmt, dbpath, dbpath, dbpath, dbpath, dbpath, snappath);
 	if (loop_global_init(&err) != 0 || loop_init(&loop, 0, &err) != 0 ||
 	    workpool_create(1, 16, &pool, &err) != 0 ||
 	    config_load_string("focal.yaml", text, strlen(text), &cfg, &err) != 0 ||
@@ -140,6 +156,7 @@ static int teardown(void **state)
 	breaker_shutdown();
 	metrics_shutdown();
 	unlink(dbpath);
+	unlink(snappath);
 	rmdir(tmpdir);
 	return 0;
 }
@@ -249,6 +266,25 @@ static void test_mapped_records(void **state)
 	assert_int_equal(call.status, SOURCE_OK);
 	assert_int_equal(call.records.n, 1);
 	assert_string_equal(record_get(&call.records.items[0], "family_name"), "Janssens");
+	source_call_clear(&call);
+}
+
+/* immutable: true opens the file through a file: URI with immutable=1; the
+ * path is escaped, so a name with %, #, ?, & and spaces still opens that file
+ * and nothing else. */
+static void test_immutable_snapshot(void **state)
+{
+	struct source_call call;
+	struct result res;
+	struct query q;
+
+	(void)state;
+	person(&q, "Peeters");
+	run_call(&call, SRC_SNAPSHOT, &q, 0, &res);
+	if (call.status != SOURCE_OK)
+		fail_msg("status %s: %s", source_status_name(call.status), call.reason);
+	assert_int_equal(call.rows, 1);
+	assert_string_equal(record_get(&call.records.items[0], "given_name"), "Jan");
 	source_call_clear(&call);
 }
 
@@ -410,6 +446,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mapped_records),
+		cmocka_unit_test(test_immutable_snapshot),
 		cmocka_unit_test(test_skipped),
 		cmocka_unit_test(test_row_limit),
 		cmocka_unit_test(test_injection),

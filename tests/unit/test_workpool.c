@@ -232,12 +232,67 @@ static void test_destroy_drains(void **state)
 	workpool_destroy(NULL);
 }
 
+static struct workpool *helper_pool;
+
+static void *helper_submit(void *arg)
+{
+	assert_int_equal(workpool_submit(helper_pool, arg), 0);
+	return NULL;
+}
+
+/* A batch holds the loop thread's jobs back until it ends, then queues them
+ * in order; the queue limit counts them while held; other threads' submits
+ * are not held. */
+static void test_batch(void **state)
+{
+	static struct job a, b, c, refused, other;
+	struct workpool *p = NULL;
+	struct focal_err err;
+	pthread_t helper;
+
+	(void)state;
+	assert_int_equal(workpool_create(1, 3, &p, &err), 0);
+	helper_pool = p;
+	job_init(&a, false);
+	job_init(&b, false);
+	job_init(&c, false);
+	job_init(&refused, false);
+	job_init(&other, false);
+	workpool_batch_begin(p);
+	workpool_batch_begin(p); /* nested: only the outer end queues */
+	assert_int_equal(workpool_submit(p, &a.work), 0);
+	assert_int_equal(workpool_submit(p, &b.work), 0);
+	workpool_batch_end(p);
+	assert_int_equal(workpool_submit(p, &c.work), 0);
+	/* another thread's job: queued at once, so it runs before the held ones
+	 * (one worker, first in first out) */
+	assert_int_equal(pthread_create(&helper, NULL, helper_submit, &other.work), 0);
+	assert_int_equal(pthread_join(helper, NULL), 0);
+	assert_true(run_until(1));
+	assert_true(other.done);
+	assert_int_equal(other.seq, 0);
+	assert_false(a.done || b.done || c.done);
+	/* nothing queued (other ran) + 3 held = the limit: a fourth is refused */
+	assert_int_equal(workpool_submit(p, &refused.work), FOCAL_E_UNAVAIL);
+	workpool_batch_end(p);
+	assert_true(run_until(4));
+	assert_int_equal(a.seq, 1);
+	assert_int_equal(b.seq, 2);
+	assert_int_equal(c.seq, 3);
+	assert_false(atomic_load(&refused.ran));
+	workpool_batch_end(p);   /* unbalanced: ignored */
+	workpool_batch_begin(NULL); /* NULL-safe */
+	workpool_batch_end(NULL);
+	workpool_destroy(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_threads, reset),
 		cmocka_unit_test_setup(test_bounded_queue, reset),
 		cmocka_unit_test_setup(test_destroy_drains, reset),
+		cmocka_unit_test_setup(test_batch, reset),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

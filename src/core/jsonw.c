@@ -1,0 +1,378 @@
+/*
+ * jsonw: streaming JSON writer (see jsonw.h).
+ */
+#include "core/jsonw.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JSONW_DEFAULT_SIZE 4096
+
+void jsonw_init(struct jsonw *w, size_t size_hint)
+{
+	memset(w, 0, sizeof(*w));
+	w->cap = size_hint > 0 ? size_hint : JSONW_DEFAULT_SIZE;
+	w->buf = malloc(w->cap);
+	if (w->buf == NULL) {
+		w->cap = 0;
+		w->failed = true;
+	}
+}
+
+void jsonw_fini(struct jsonw *w)
+{
+	free(w->buf);
+	memset(w, 0, sizeof(*w));
+}
+
+char *jsonw_take(struct jsonw *w, size_t *len)
+{
+	char *out = NULL;
+
+	*len = 0;
+	if (!w->failed && w->depth == 0 && w->len < w->cap) {
+		w->buf[w->len] = '\0';
+		out = w->buf;
+		*len = w->len;
+		w->buf = NULL;
+	}
+	jsonw_fini(w);
+	return out;
+}
+
+/* Grows the buffer for n more bytes and the final NUL. */
+static bool __attribute__((noinline)) jsonw_grow(struct jsonw *w, size_t n)
+{
+	size_t cap;
+	char *nb;
+
+	if (w->failed)
+		return false;
+	cap = w->cap ? w->cap : JSONW_DEFAULT_SIZE;
+	while (w->len + n >= cap) {
+		if (cap > SIZE_MAX / 2) {
+			w->failed = true;
+			return false;
+		}
+		cap *= 2;
+	}
+	nb = realloc(w->buf, cap);
+	if (nb == NULL) {
+		w->failed = true;
+		return false;
+	}
+	w->buf = nb;
+	w->cap = cap;
+	return true;
+}
+
+/* Room for n more bytes and the final NUL; false (and failed) if none.  The
+ * common case is inline: it runs for every piece of the text. */
+static inline bool jsonw_reserve(struct jsonw *w, size_t n)
+{
+	if (__builtin_expect(w->len + n < w->cap && !w->failed, 1))
+		return true;
+	return jsonw_grow(w, n);
+}
+
+static inline void jsonw_put(struct jsonw *w, const char *s, size_t n)
+{
+	if (jsonw_reserve(w, n)) {
+		memcpy(w->buf + w->len, s, n);
+		w->len += n;
+	}
+}
+
+static inline void jsonw_putc(struct jsonw *w, char c)
+{
+	if (jsonw_reserve(w, 1))
+		w->buf[w->len++] = c;
+}
+
+/* Before any value or key: the comma that separates it from the last item. */
+static inline void jsonw_sep(struct jsonw *w)
+{
+	uint64_t bit;
+
+	if (w->after_key) {
+		w->after_key = false;
+		return;
+	}
+	if (w->depth == 0)
+		return;
+	bit = (uint64_t)1 << (w->depth - 1);
+	if (w->has_item & bit)
+		jsonw_putc(w, ',');
+	else
+		w->has_item |= bit;
+}
+
+static void jsonw_open(struct jsonw *w, char c)
+{
+	jsonw_sep(w);
+	if (w->depth >= JSONW_MAX_DEPTH) {
+		w->failed = true;
+		return;
+	}
+	w->depth++;
+	w->has_item &= ~((uint64_t)1 << (w->depth - 1));
+	jsonw_putc(w, c);
+}
+
+static void jsonw_close(struct jsonw *w, char c)
+{
+	if (w->depth == 0 || w->after_key) {
+		w->failed = true;
+		return;
+	}
+	w->depth--;
+	jsonw_putc(w, c);
+}
+
+void jsonw_obj(struct jsonw *w) { jsonw_open(w, '{'); }
+void jsonw_obj_end(struct jsonw *w) { jsonw_close(w, '}'); }
+void jsonw_arr(struct jsonw *w) { jsonw_open(w, '['); }
+void jsonw_arr_end(struct jsonw *w) { jsonw_close(w, ']'); }
+
+/* Length of the valid UTF-8 sequence at s (lead byte >= 0x80), 0 if invalid:
+ * no overlong forms, no surrogates, nothing above U+10FFFF. */
+static size_t utf8_seq(const unsigned char *s, size_t left)
+{
+	size_t n;
+	uint32_t cp;
+
+	if (s[0] >= 0xC2 && s[0] <= 0xDF) {
+		n = 2;
+		cp = s[0] & 0x1F;
+	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+		n = 3;
+		cp = s[0] & 0x0F;
+	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n > left)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return n;
+}
+
+/* Bytes written as they are (printable ASCII but " and \\): 1. */
+#define P16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+#define Z16 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+static const unsigned char plain[256] = {
+	Z16, Z16,
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x22 " */
+	P16, P16,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x5c \\ */
+	P16, P16,
+	Z16, Z16, Z16, Z16, Z16, Z16, Z16, Z16,
+};
+
+/* A string's escaped text, as jansson's dump_string writes it. */
+static void jsonw_escaped(struct jsonw *w, const char *str, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, run;
+
+	jsonw_putc(w, '"');
+	while (i < n) {
+		/* the common case: a run that needs nothing */
+		for (run = i; run < n && plain[s[run]]; run++)
+			;
+		if (run > i) {
+			jsonw_put(w, str + i, run - i);
+			i = run;
+			continue;
+		}
+		if (s[i] >= 0x80) {
+			size_t k = utf8_seq(s + i, n - i);
+
+			if (k == 0) {
+				jsonw_put(w, "\xEF\xBF\xBD", 3); /* U+FFFD for a bad byte */
+				i++;
+			} else {
+				jsonw_put(w, str + i, k);
+				i += k;
+			}
+			continue;
+		}
+		switch (s[i]) {
+		case '"': jsonw_put(w, "\\\"", 2); break;
+		case '\\': jsonw_put(w, "\\\\", 2); break;
+		case '\b': jsonw_put(w, "\\b", 2); break;
+		case '\f': jsonw_put(w, "\\f", 2); break;
+		case '\n': jsonw_put(w, "\\n", 2); break;
+		case '\r': jsonw_put(w, "\\r", 2); break;
+		case '\t': jsonw_put(w, "\\t", 2); break;
+		default: {
+			char u[6] = { '\\', 'u', '0', '0', hex[s[i] >> 4], hex[s[i] & 0xF] };
+
+			jsonw_put(w, u, sizeof(u));
+			break;
+		}
+		}
+		i++;
+	}
+	jsonw_putc(w, '"');
+}
+
+void jsonw_key(struct jsonw *w, const char *key)
+{
+	jsonw_sep(w);
+	jsonw_escaped(w, key, strlen(key));
+	jsonw_putc(w, ':');
+	w->after_key = true;
+}
+
+void jsonw_strn(struct jsonw *w, const char *s, size_t n)
+{
+	jsonw_sep(w);
+	jsonw_escaped(w, s, n);
+}
+
+void jsonw_str(struct jsonw *w, const char *s)
+{
+	if (s == NULL)
+		jsonw_null(w);
+	else
+		jsonw_strn(w, s, strlen(s));
+}
+
+/* Decimal digits by hand: snprintf cost more than the rest of a small value. */
+void jsonw_int(struct jsonw *w, long long v)
+{
+	char b[24], *p = b + sizeof(b);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	jsonw_sep(w);
+	jsonw_put(w, p, (size_t)(b + sizeof(b) - p));
+}
+
+void jsonw_strint(struct jsonw *w, char prefix, unsigned long long v)
+{
+	char b[24], *p = b + sizeof(b);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	*--p = prefix;
+	jsonw_sep(w);
+	jsonw_putc(w, '"');
+	jsonw_put(w, p, (size_t)(b + sizeof(b) - p));
+	jsonw_putc(w, '"');
+}
+
+/* jansson's real format (dtostr): "%.6g", ".0" added when the text would
+ * read as an integer, the exponent without '+' or leading zeros. */
+void jsonw_real(struct jsonw *w, double v)
+{
+	char b[64], *e, *from;
+	int n;
+
+	if (!isfinite(v)) {
+		jsonw_null(w);
+		return;
+	}
+	n = snprintf(b, sizeof(b) - 2, "%.6g", v);
+	if (n < 0 || (size_t)n >= sizeof(b) - 2) {
+		w->failed = true;
+		return;
+	}
+	if (strchr(b, '.') == NULL && strchr(b, 'e') == NULL) {
+		b[n++] = '.';
+		b[n++] = '0';
+		b[n] = '\0';
+	}
+	if ((e = strchr(b, 'e')) != NULL) {
+		e++;
+		from = e + 1;
+		if (*e == '-')
+			e++;
+		while (*from == '0')
+			from++;
+		if (from != e) {
+			memmove(e, from, strlen(from) + 1);
+			n = (int)strlen(b);
+		}
+	}
+	jsonw_sep(w);
+	jsonw_put(w, b, (size_t)n);
+}
+
+void jsonw_bool(struct jsonw *w, bool v)
+{
+	jsonw_sep(w);
+	jsonw_put(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+void jsonw_null(struct jsonw *w)
+{
+	jsonw_sep(w);
+	jsonw_put(w, "null", 4);
+}
+
+void jsonw_json(struct jsonw *w, const json_t *j)
+{
+	const size_t flags = JSON_COMPACT | JSON_REAL_PRECISION(6) | JSON_ENCODE_ANY;
+	size_t n;
+
+	if (j == NULL) {
+		jsonw_null(w);
+		return;
+	}
+	jsonw_sep(w);
+	n = json_dumpb(j, NULL, 0, flags);
+	if (n == 0 || !jsonw_reserve(w, n)) {
+		w->failed = true;
+		return;
+	}
+	if (json_dumpb(j, w->buf + w->len, n, flags) != n) {
+		w->failed = true;
+		return;
+	}
+	w->len += n;
+}
+
+void jsonw_kstr(struct jsonw *w, const char *key, const char *s)
+{
+	jsonw_key(w, key);
+	jsonw_str(w, s);
+}
+
+void jsonw_kint(struct jsonw *w, const char *key, long long v)
+{
+	jsonw_key(w, key);
+	jsonw_int(w, v);
+}
+
+void jsonw_kreal(struct jsonw *w, const char *key, double v)
+{
+	jsonw_key(w, key);
+	jsonw_real(w, v);
+}
+
+void jsonw_kbool(struct jsonw *w, const char *key, bool v)
+{
+	jsonw_key(w, key);
+	jsonw_bool(w, v);
+}

@@ -1,0 +1,254 @@
+/*
+ * test_jsonw: the streaming JSON writer (core/jsonw.h).  Its text must be
+ * byte for byte what json_dumps(JSON_COMPACT | JSON_REAL_PRECISION(6)) gives
+ * for the same values, since clients and tests read the briefing either way:
+ * every escape, UTF-8 kept, reals in jansson's format, commas in nested
+ * containers.  Invalid UTF-8 becomes U+FFFD and the text stays valid JSON;
+ * misuse (unbalanced containers, too deep) fails rather than writing bad JSON.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <math.h>
+
+#include "core/jsonw.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(6))
+
+/* What jansson writes for j (consumed). */
+static char *jansson_text(json_t *j)
+{
+	char *t;
+
+	assert_non_null(j);
+	t = json_dumps(j, DUMP_FLAGS | JSON_ENCODE_ANY);
+	json_decref(j);
+	assert_non_null(t);
+	return t;
+}
+
+static char *taken(struct jsonw *w)
+{
+	size_t len;
+	char *t = jsonw_take(w, &len);
+
+	assert_non_null(t);
+	assert_int_equal(strlen(t), len);
+	return t;
+}
+
+static void assert_same(char *mine, char *theirs)
+{
+	if (strcmp(mine, theirs) != 0)
+		fail_msg("jsonw wrote %s, jansson %s", mine, theirs);
+	free(mine);
+	free(theirs);
+}
+
+static void test_strings(void **state)
+{
+	static const char *const strings[] = {
+		"", "plain", "quote \" and backslash \\", "slash / stays",
+		"\b\f\n\r\t", "\x01\x02\x1f\x7f", "é à ü ß", "Ελληνικά", "日本語", "emoji 😀",
+		"mixed \"é\"\n\x05 end", "U+2028 \xe2\x80\xa8 kept",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < N(strings); i++) {
+		struct jsonw w;
+
+		jsonw_init(&w, 1); /* a tiny buffer: growth is exercised too */
+		jsonw_str(&w, strings[i]);
+		assert_same(taken(&w), jansson_text(json_string(strings[i])));
+	}
+}
+
+static void test_numbers(void **state)
+{
+	static const double reals[] = {
+		0.0, -0.0, 1.0, 0.5, 1.5, 3.14159265, 12.345678, 123456.0, 1234567.0,
+		1e6, 1e-5, 0.000123, -2.75, 9.999999e20, 1e100, 1.5e-300, 7.0e-7, 100.0,
+	};
+	static const long long ints[] = { 0, 1, -1, 60, 9223372036854775807LL,
+					  -9223372036854775807LL - 1 };
+
+	(void)state;
+	for (size_t i = 0; i < N(reals); i++) {
+		struct jsonw w;
+
+		jsonw_init(&w, 0);
+		jsonw_real(&w, reals[i]);
+		assert_same(taken(&w), jansson_text(json_real(reals[i])));
+	}
+	for (size_t i = 0; i < N(ints); i++) {
+		struct jsonw w;
+
+		jsonw_init(&w, 0);
+		jsonw_int(&w, ints[i]);
+		assert_same(taken(&w), jansson_text(json_integer(ints[i])));
+	}
+	{ /* ids: a letter and a number, as a string */
+		struct jsonw w;
+
+		jsonw_init(&w, 0);
+		jsonw_arr(&w);
+		jsonw_strint(&w, 'e', 0);
+		jsonw_strint(&w, 'e', 120);
+		jsonw_strint(&w, 'x', 18446744073709551615ULL);
+		jsonw_arr_end(&w);
+		assert_same(taken(&w), strdup("[\"e0\",\"e120\",\"x18446744073709551615\"]"));
+	}
+	{ /* JSON has no NaN or infinity */
+		struct jsonw w;
+
+		jsonw_init(&w, 0);
+		jsonw_arr(&w);
+		jsonw_real(&w, NAN);
+		jsonw_real(&w, INFINITY);
+		jsonw_arr_end(&w);
+		assert_same(taken(&w), strdup("[null,null]"));
+	}
+}
+
+/* A nested document written both ways. */
+static void test_nesting(void **state)
+{
+	json_t *j = json_pack("{s:s, s:[], s:{}, s:[i, {s:b, s:n}, [s, f]], s:{s:{s:[[]]}}, s:o}",
+			      "a", "x", "empty_arr", "empty_obj", "list", 1, "t", 1, "nothing",
+			      "deep", 2.5, "n", "m", "k", "tail", json_false());
+	json_t *inner = json_pack("{s:s}", "k\"ey", "v");
+	struct jsonw w;
+
+	(void)state;
+	jsonw_init(&w, 0);
+	jsonw_obj(&w);
+	jsonw_kstr(&w, "a", "x");
+	jsonw_key(&w, "empty_arr");
+	jsonw_arr(&w);
+	jsonw_arr_end(&w);
+	jsonw_key(&w, "empty_obj");
+	jsonw_obj(&w);
+	jsonw_obj_end(&w);
+	jsonw_key(&w, "list");
+	jsonw_arr(&w);
+	jsonw_int(&w, 1);
+	jsonw_obj(&w);
+	jsonw_kbool(&w, "t", true);
+	jsonw_key(&w, "nothing");
+	jsonw_null(&w);
+	jsonw_obj_end(&w);
+	jsonw_arr(&w);
+	jsonw_str(&w, "deep");
+	jsonw_real(&w, 2.5);
+	jsonw_arr_end(&w);
+	jsonw_arr_end(&w);
+	jsonw_key(&w, "n");
+	jsonw_obj(&w);
+	jsonw_key(&w, "m");
+	jsonw_obj(&w);
+	jsonw_key(&w, "k");
+	jsonw_arr(&w);
+	jsonw_arr(&w);
+	jsonw_arr_end(&w);
+	jsonw_arr_end(&w);
+	jsonw_obj_end(&w);
+	jsonw_obj_end(&w);
+	jsonw_key(&w, "tail");
+	jsonw_bool(&w, false);
+	jsonw_obj_end(&w);
+	assert_same(taken(&w), jansson_text(j));
+
+	/* a jansson value embedded, and a key that needs escaping */
+	jsonw_init(&w, 0);
+	jsonw_arr(&w);
+	jsonw_json(&w, inner);
+	jsonw_json(&w, NULL);
+	jsonw_arr_end(&w);
+	assert_same(taken(&w), strdup("[{\"k\\\"ey\":\"v\"},null]"));
+	json_decref(inner);
+}
+
+static void test_invalid_utf8(void **state)
+{
+	static const char *const bad[] = {
+		"\xff", "a\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "x\x80y",
+		"\xe2\x82", "ok \xe2\x82\xac then \xfe",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < N(bad); i++) {
+		struct jsonw w;
+		json_t *back;
+		char *t;
+
+		assert_null(json_string(bad[i])); /* jansson refuses these */
+		jsonw_init(&w, 0);
+		jsonw_str(&w, bad[i]);
+		t = taken(&w);
+		back = json_loads(t, JSON_DECODE_ANY, NULL);
+		if (back == NULL)
+			fail_msg("not valid JSON for case %zu: %s", i, t);
+		assert_non_null(strstr(json_string_value(back), "\xEF\xBF\xBD"));
+		json_decref(back);
+		free(t);
+	}
+}
+
+static void test_misuse_fails(void **state)
+{
+	struct jsonw w;
+	size_t len = 99;
+
+	(void)state;
+	jsonw_init(&w, 0); /* still open */
+	jsonw_obj(&w);
+	jsonw_kstr(&w, "a", "b");
+	assert_null(jsonw_take(&w, &len));
+	assert_int_equal(len, 0);
+
+	jsonw_init(&w, 0); /* closed more than opened */
+	jsonw_arr(&w);
+	jsonw_arr_end(&w);
+	jsonw_arr_end(&w);
+	assert_null(jsonw_take(&w, &len));
+
+	jsonw_init(&w, 0); /* a key without its value */
+	jsonw_obj(&w);
+	jsonw_key(&w, "a");
+	jsonw_obj_end(&w);
+	assert_null(jsonw_take(&w, &len));
+
+	jsonw_init(&w, 0); /* too deep */
+	for (int i = 0; i <= JSONW_MAX_DEPTH; i++)
+		jsonw_arr(&w);
+	for (int i = 0; i <= JSONW_MAX_DEPTH; i++)
+		jsonw_arr_end(&w);
+	assert_null(jsonw_take(&w, &len));
+
+	jsonw_init(&w, 0); /* exactly as deep as allowed */
+	for (int i = 0; i < JSONW_MAX_DEPTH; i++)
+		jsonw_arr(&w);
+	for (int i = 0; i < JSONW_MAX_DEPTH; i++)
+		jsonw_arr_end(&w);
+	free(taken(&w));
+	jsonw_fini(&w); /* after take: harmless */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_nesting),
+		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_misuse_fails),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
