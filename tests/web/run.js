@@ -425,10 +425,11 @@ test("logout_clears_state", async () => {
   await login(page, "patrol");
   await searchPlate(page);
   const calls = [];
-  let clearSiteData = null;
   page.on("request", (r) => calls.push(`${r.method()} ${new URL(r.url()).pathname}`));
-  page.on("response", (r) => { if (new URL(r.url()).pathname === "/v1/auth/logout") clearSiteData = r.headers()["clear-site-data"]; });
+  const logoutAnswer = page.waitForResponse((r) => new URL(r.url()).pathname === "/v1/auth/logout");
   await page.click("#logout");
+  // allHeaders(): headers() leaves out the security-related ones
+  const clearSiteData = (await (await logoutAnswer).allHeaders())["clear-site-data"];
   await page.waitForSelector("#login-form");
   check(calls.includes("POST /v1/auth/logout"), "logout did not call the server");
   check(clearSiteData === '"cache", "cookies", "storage"', `logout answer Clear-Site-Data: ${clearSiteData}`);
@@ -517,7 +518,8 @@ test("oversight_console", async () => {
     await page.click("#verify");
     await page.waitForFunction(() => !/Verifying/.test(document.querySelector("#verify-result").textContent));
     check(/intact/.test(await page.textContent("#verify-verdict")), `the log does not verify: ${await page.textContent("#verify-result")}`);
-    check(/[0-9a-f]{64}/.test(await page.textContent("#verify-result")), "no checkpoint root shown");
+    const vr = await page.textContent("#verify-result");
+    check(/[0-9a-f]{64}/.test(vr), `no checkpoint root shown: ${vr}`);
     await axe(page, `oversight ${size}`);
     await shot(page, "oversight");
     await noCspViolations(page);

@@ -89,7 +89,7 @@ async function verify() {
   if (d.error) facts.push(["Problem", d.error]);
   out.append(el("p", { class: ok ? "st-ok" : "error", id: "verify-verdict",
     text: ok ? "The log is intact." : `The log does NOT verify${d.ok ? " (its writer has stopped)" : ""}.` }),
-    el("dl", {}, facts.map(([k, v]) => [el("dt", { text: k }), el("dd", { class: k.endsWith("root") ? "uri" : null, text: String(v ?? "") })])));
+    el("dl", {}, facts.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { class: k.endsWith("root") ? "uri" : null, text: String(v ?? "") })])));
   announce(ok ? "The log is intact." : "The log does not verify.");
 }
 
