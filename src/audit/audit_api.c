@@ -6,6 +6,8 @@
  *        or what user U looked up
  *   GET /v1/audit/alerts?from=&to=&user=&format=   misuse alerts raised
  *   GET /v1/audit/proof?entry=N[&size=M] | ?from=A&size=B   RFC 9162 proofs
+ *   GET /v1/audit/status   the writer's health and a full verification of
+ *        the log against its newest signed checkpoint (size, root, time)
  *
  * Every oversight request is itself audited ("oversight.*", with who asked
  * and what), durably, before the log is read: an auditor's curiosity is
@@ -25,12 +27,14 @@
 #include "audit/audit_config.h"
 #include "audit/audit_log.h"
 #include "audit/audit_query.h"
+#include "audit/audit_verify.h"
+#include "audit/merkle.h"
 #include "auth/auth.h"
 #include "auth/principal.h"
 #include "core/workpool.h"
 #include "http/server.h"
 
-enum audit_api_kind { API_LOOKUPS, API_ALERTS, API_PROOF };
+enum audit_api_kind { API_LOOKUPS, API_ALERTS, API_PROOF, API_STATUS };
 
 struct audit_api_job {
 	struct audit_ticket t; /* first member */
@@ -56,6 +60,50 @@ static void audit_api_job_free(struct audit_api_job *j)
 	free(j);
 }
 
+/* GET /v1/audit/status: verifies the whole log (as `focal audit verify` does)
+ * and says so; a log that fails is an answer ("ok": false and why), not an
+ * error of the endpoint. */
+static json_t *audit_api_status(const char *dir)
+{
+	struct audit_verify_result res;
+	struct focal_err err = { 0 };
+	uint64_t entries = 0, fsyncs = 0;
+	char hroot[2 * MERKLE_HASH + 1] = "", at[32] = "";
+	json_t *o;
+	int rc;
+
+	memset(&res, 0, sizeof(res));
+	rc = audit_verify_dir(dir, audit_signing_key(), true, &res, &err);
+	audit_stats(&entries, &fsyncs);
+	if (rc == FOCAL_OK && res.signed_size > 0 && res.leaves != NULL) {
+		uint8_t root[MERKLE_HASH];
+
+		merkle_root(res.leaves, res.signed_size, root);
+		merkle_hex(root, hroot);
+		audit_log_iso_time(res.signed_ts_ms, at);
+	}
+	free(res.leaves);
+	o = json_pack("{s:b, s:b, s:I, s:I, s:I, s:b}", "ok", rc == FOCAL_OK, "writer_healthy",
+		      audit_healthy(), "entries", (json_int_t)res.entries, "checkpoints",
+		      (json_int_t)res.checkpoints, "unsigned_entries",
+		      (json_int_t)(res.entries > res.signed_size ? res.entries - res.signed_size : 0),
+		      "torn_tail", res.torn_tail);
+	if (o == NULL)
+		return NULL;
+	if (rc != FOCAL_OK) {
+		json_object_set_new(o, "error", json_string(err.msg));
+		if (res.bad_entry >= 0)
+			json_object_set_new(o, "bad_entry", json_integer(res.bad_entry));
+	} else if (res.signed_size > 0) {
+		json_object_set_new(o, "checkpoint",
+				    json_pack("{s:I, s:s, s:s}", "size", (json_int_t)res.signed_size,
+					      "root", hroot, "time", at));
+	} else {
+		json_object_set_new(o, "checkpoint", json_null());
+	}
+	return o;
+}
+
 static void audit_api_run(struct work *w)
 {
 	struct audit_api_job *j = (struct audit_api_job *)((char *)w - offsetof(struct audit_api_job, w));
@@ -63,6 +111,14 @@ static void audit_api_run(struct work *w)
 
 	if (dir == NULL) {
 		j->rc = focal_err_set(&j->err, FOCAL_E_UNAVAIL, "the audit log is not open");
+		return;
+	}
+	if (j->kind == API_STATUS) {
+		json_t *o = audit_api_status(dir);
+
+		j->body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		j->rc = j->body ? FOCAL_OK : focal_err_set(&j->err, FOCAL_E_NOMEM, "out of memory");
+		json_decref(o);
 		return;
 	}
 	if (j->kind == API_PROOF) {
@@ -92,7 +148,7 @@ static void audit_api_done(struct work *w)
 		audit_api_job_free(j);
 		return;
 	}
-	reply_headers(j->req, j->kind == API_PROOF ? types[0] : types[j->fmt]);
+	reply_headers(j->req, j->kind >= API_PROOF ? types[0] : types[j->fmt]);
 	buf = evbuffer_new();
 	if (buf != NULL)
 		evbuffer_add(buf, j->body, strlen(j->body));
@@ -185,7 +241,7 @@ static void audit_api_handle(struct evhttp_request *req, struct server_loop *sl,
 			     enum audit_api_kind kind)
 {
 	static const char *const types[] = { "oversight.lookups", "oversight.alerts",
-					     "oversight.proof" };
+					     "oversight.proof", "oversight.status" };
 	struct auth_principal who;
 	struct audit_api_job *j;
 	struct focal_err err = { 0 };
@@ -248,9 +304,15 @@ static void audit_api_proof(struct evhttp_request *req, struct server_loop *sl)
 	audit_api_handle(req, sl, API_PROOF);
 }
 
+static void audit_api_status_route(struct evhttp_request *req, struct server_loop *sl)
+{
+	audit_api_handle(req, sl, API_STATUS);
+}
+
 const struct api_route audit_api_routes[] = {
 	{ "/v1/audit/lookups", false, audit_api_lookups },
 	{ "/v1/audit/alerts", false, audit_api_alerts },
 	{ "/v1/audit/proof", false, audit_api_proof },
+	{ "/v1/audit/status", false, audit_api_status_route },
 	{ NULL, false, NULL },
 };

@@ -491,13 +491,30 @@ static void auth_api_session(struct evhttp_request *req, struct server_loop *sl)
 	struct auth_principal p;
 	struct session_limits lim;
 	struct focal_err err;
-	char csrf[SESSION_CSRF_HEX + 1], exp[32];
+	char csrf[SESSION_CSRF_HEX + 1], exp[32], tok[128];
 	int64_t expires = 0;
+	bool cookie = false, creds;
 	int rc;
 
-	(void)sl;
 	if (!auth_method(req, EVHTTP_REQ_GET))
 		return;
+	creds = auth_request_token(req, tok, sizeof(tok), &cookie) != NULL ||
+		evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization") != NULL;
+	sodium_memzero(tok, sizeof(tok));
+	if (sl->srv->dev_no_auth && !creds) {
+		/* --dev-insecure-no-auth and no credentials at all: every call runs
+		 * as the development principal (auth_request_principal), so say so
+		 * (no CSRF token: there is no session); a request that carries a
+		 * token is always checked as one */
+		if ((rc = auth_request_principal(req, sl, &p, &err)) != 0) {
+			auth_reply_denied(req, rc, err.msg);
+			return;
+		}
+		reply_json(req, 200, "OK",
+			   json_pack("{s:s, s:o, s:b}", "status", "ok", "user",
+				     auth_principal_json(&p), "dev", 1));
+		return;
+	}
 	if ((rc = auth_request_session(req, &p, csrf, &expires, NULL, &err)) != 0) {
 		auth_reply_denied(req, rc, err.msg);
 		return;
@@ -532,6 +549,9 @@ static void auth_api_logout(struct evhttp_request *req, struct server_loop *sl)
 	}
 	auth_set_cookie(req, "", 0);
 	reply_headers(req, "application/json");
+	/* the browser drops its cache, cookies and storage for this origin too */
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Clear-Site-Data",
+			  "\"cache\", \"cookies\", \"storage\"");
 	evhttp_send_reply(req, 204, "No Content", NULL);
 }
 

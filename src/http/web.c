@@ -24,6 +24,7 @@
 #include "core/config.h"
 #include "core/metrics.h"
 #include "http/server.h"
+#include "policy/policy.h"
 #include "sources/breaker.h"
 #include "sources/source.h"
 
@@ -460,17 +461,24 @@ static void web_admin_sources(struct evhttp_request *req, struct server_loop *sl
 	struct auth_principal p;
 	struct focal_err err;
 	json_t *list;
+	int rc;
 
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
 		reply_error(req, 405, "Method Not Allowed", FOCAL_E_INVAL, "use GET");
 		return;
 	}
-	if (auth_request_principal(req, sl, &p, &err) != FOCAL_OK) {
-		reply_error(req, 401, "Unauthorized", FOCAL_E_DENIED, err.msg);
+	if ((rc = auth_request_principal(req, sl, &p, &err)) != FOCAL_OK) {
+		auth_reply_denied(req, rc, err.msg);
 		return;
 	}
 	if (!principal_has_role(&p, "admin")) {
 		reply_error(req, 403, "Forbidden", FOCAL_E_DENIED, "the admin role is required");
+		return;
+	}
+	/* and the policy's word on administering sources (a deployment may
+	 * narrow what an admin does) */
+	if (policy_check_admin_loop(sl, &p, "sources", &err) != FOCAL_OK) {
+		reply_error(req, 403, "Forbidden", FOCAL_E_DENIED, err.msg);
 		return;
 	}
 	list = json_array();

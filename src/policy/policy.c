@@ -6,11 +6,15 @@
  */
 #include "policy/policy.h"
 
+#include <event2/http.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/auth.h"
+#include "auth/principal.h"
 #include "core/cfgnode.h"
 #include "core/config.h"
+#include "http/reply.h"
 #include "http/server.h"
 #include "policy/policy_int.h"
 #include "sources/record.h"
@@ -297,6 +301,84 @@ int policy_check_admin_loop(struct server_loop *sl, const struct auth_principal 
 	return policy_check_admin(policy_of(cfg), p, what, err);
 }
 
+/* --- POST /v1/admin/policy/validate ------------------------------------------ */
+
+/* One error of the parser or binder ("NAME:LINE:COL: message") as
+ * {line, column, message}; line and column 0 when the message has none. */
+static json_t *policy_error_json(const char *name, const char *msg)
+{
+	size_t nl = strlen(name);
+	unsigned long line = 0, col = 0;
+	const char *m = msg;
+
+	if (strncmp(msg, name, nl) == 0 && msg[nl] == ':') {
+		char *end;
+
+		line = strtoul(msg + nl + 1, &end, 10);
+		if (*end == ':') {
+			col = strtoul(end + 1, &end, 10);
+			if (*end == ':')
+				m = end + 1 + (end[1] == ' ');
+			else
+				line = col = 0;
+		} else {
+			line = 0;
+		}
+	}
+	return json_pack("{s:I, s:I, s:s}", "line", (json_int_t)line, "column", (json_int_t)col,
+			 "message", m);
+}
+
+/* Parses a policy sent by an administrator and binds it to the sources this
+ * loop's configuration has: the same checks (and messages) as loading the
+ * file, without touching the running policy.  Parsing a body of at most the
+ * request size limit is cheap work, done on the loop. */
+static void policy_api_validate(struct evhttp_request *req, struct server_loop *sl)
+{
+	static const char name[] = "policy";
+	const struct config *cfg = sl->loop.sources != NULL ? sl->loop.sources->cfg : NULL;
+	struct auth_principal who;
+	struct policy *pol = NULL;
+	struct focal_err err;
+	const char *text;
+	json_t *body = NULL, *errors;
+	int rc;
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		reply_error(req, 405, "Method Not Allowed", FOCAL_E_INVAL, "use POST");
+		return;
+	}
+	if ((rc = auth_request_principal(req, sl, &who, &err)) != 0) {
+		auth_reply_denied(req, rc, err.msg);
+		return;
+	}
+	if (!principal_has_role(&who, "admin") ||
+	    policy_check_admin_loop(sl, &who, "policy", &err) != 0) {
+		reply_error(req, 403, "Forbidden", FOCAL_E_DENIED,
+			    principal_has_role(&who, "admin") ? err.msg : "role admin required");
+		return;
+	}
+	if ((rc = reply_read_json(req, &body, &err)) != 0) {
+		reply_error(req, 400, "Bad Request", rc, err.msg);
+		return;
+	}
+	if ((text = json_string_value(json_object_get(body, "policy"))) == NULL) {
+		json_decref(body);
+		reply_error(req, 400, "Bad Request", FOCAL_E_INVAL,
+			    "expected {\"policy\": \"<the policy file's text>\"}");
+		return;
+	}
+	errors = json_array();
+	if (policy_load_string(name, text, json_string_length(json_object_get(body, "policy")), cfg,
+			       &pol, &err) != 0)
+		json_array_append_new(errors, policy_error_json(name, err.msg));
+	policy_free(pol);
+	json_decref(body);
+	reply_json(req, 200, "OK",
+		   json_pack("{s:b, s:o}", "valid", json_array_size(errors) == 0, "errors", errors));
+}
+
 const struct api_route policy_api_routes[] = {
+	{ "/v1/admin/policy/validate", false, policy_api_validate },
 	{ NULL, false, NULL },
 };

@@ -10,14 +10,22 @@ Usage: test_web.py BUILD_DIR
    without leaking a byte of what lies outside; a SIGHUP picks up a changed
    file; bad `web:` sections are refused with file:line:col; the admin source
    table needs a principal.
-2. The browser: `npm ci` in tests/web (playwright-core, axe-core; offline when
-   the npm cache has them), then tests/web/run.js drives Debian's chromium
-   headless against focald on the demo city (demo/generate.py, small scale):
-   the planted armed suspect by plate shows the alert first, per-source
-   status, dark mode, keyboard only, axe-core clean, no CSP violation, idle
-   lock, logout; screenshots of the main screens at 360x640 and 1280x800 go to
-   tests/out/screenshots/.  The login, TOTP, CSRF and redaction tests of run.js
-   are skipped while POST /v1/auth/login answers 404 (no identity module).
+2. Development mode (--dev-insecure-no-auth): GET /v1/auth/session names the
+   development principal ("dev": true) for a request without credentials
+   only; tests/web/run.js (FOCAL_MODE=dev) sees the app open without login.
+   `npm ci` in tests/web (playwright-core, axe-core; offline when the npm
+   cache has them); Debian's chromium headless; the demo city
+   (demo/generate.py, small scale).
+3. With login: focald again WITHOUT the flag, with auth:, audit: and a test
+   policy (demo/policy.yaml, birth place and phone redacted for officers);
+   users made with `focal user add` in the real store.  From Python: 401
+   without a session, policy validation, audit status, 403 for an officer,
+   Clear-Site-Data on logout.  Then run.js (FOCAL_MODE=auth): password + TOTP
+   computed in the test, first-login enrolment from the QR, the planted armed
+   suspect by plate with the alert first, redacted values absent from the page
+   and the network, idle lock, logout clearing all state, the admin and
+   oversight consoles, axe-core clean, screenshots at 360x640 and 1280x800 in
+   tests/out/screenshots/.
 
 Every process started here is stopped here; only 127.0.0.1 is used.
 Prints PASS/FAIL/SKIP per test and closes with "system: N passed, N failed".
@@ -36,7 +44,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import ROOT, Focald, Runner, check  # noqa: E402
+from harness import ROOT, Focald, Runner, check, totp  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"))
 TMP = tempfile.mkdtemp(prefix="focal-web-")
@@ -279,76 +287,216 @@ def run_node(fd, mode, extra_env, min_passed):
     check(int(last.group(1)) >= min_passed, "only %s browser tests passed" % last.group(1))
 
 
+def test_dev_session():
+    """--dev-insecure-no-auth: the session endpoint names the development
+    principal ("dev": true, no CSRF token) for a request without credentials,
+    and only then: a request that carries a (bad) token is checked as one."""
+    fd = need_fd()
+    status, headers, body = fd.request("GET", "/v1/auth/session")
+    doc = json.loads(body)
+    check(status == 200 and doc.get("dev") is True, "dev session: %d %r" % (status, body[:200]))
+    check("csrf_token" not in doc and doc["user"]["username"] == "dev", "dev session: %r" % doc)
+    check(headers.get("Cache-Control") == "no-store", "dev session cacheable")
+    for h in ({"Cookie": "focal_session=" + "ab" * 32}, {"Authorization": "Bearer " + "cd" * 32}):
+        status, _, body = fd.request("GET", "/v1/auth/session", headers=h)
+        check(status == 401 and b'"dev"' not in body, "dev mode, bad token %r: %d" % (h, status))
+
+
 def test_browser():
-    """tests/web/run.js; its own PASS/FAIL/SKIP lines are counted too."""
+    """tests/web/run.js in development mode: the app opens without a login
+    (GET /v1/auth/session names the development principal), plus the tests of
+    the login contract with the identity answers stubbed in the browser."""
     shutil.rmtree(SHOTS, ignore_errors=True)
-    run_node(need_fd(), "dev", {}, min_passed=11)
+    run_node(need_fd(), "dev", {}, min_passed=5)
 
 
-USERS = {"main": ("web-officer", "Correct-Horse-Battery-9", ["officer", "admin", "auditor"], "strictly_confidential"),
-         "low": ("web-low", "Another-Long-Passphrase-7", ["officer"], "restricted")}
+# username: (password, roles, clearance, enrolled by the CLI)
+USERS = {"web-main": ("Correct-Horse-Battery-9", "officer,admin,auditor", "strictly_confidential", True),
+         "web-low": ("Another-Long-Passphrase-7", "officer", "restricted", False),
+         "web-patrol": ("Patrol-Long-Passphrase-5", "officer", "strictly_confidential", True),
+         "web-api": ("Api-Long-Passphrase-3", "officer,admin,auditor", "strictly_confidential", True),
+         "web-cop": ("Cop-Long-Passphrase-8", "officer", "strictly_confidential", True)}
 
 
-def strictly_confidential_values(fd):
-    """Values of the plate search that only strictly confidential sources give:
-    what a user cleared for `restricted` must never receive."""
+def write_policy():
+    """The demo policy without its random justification demand (a test cannot
+    answer one search in ten differently), with the person's phone redacted
+    for officers as well as the birth place."""
+    with open(os.path.join(ROOT, "demo", "policy.yaml"), encoding="utf-8") as f:
+        text = f.read()
+    text = re.sub(r"(?m)^  justification:\n    one_in: \d+\n", "", text)
+    text = text.replace("resource: { fields: [person.birth_place] }",
+                        "resource: { fields: [person.birth_place, person.phone] }")
+    check("person.phone" in text and "one_in" not in text, "demo/policy.yaml changed: adapt write_policy()")
+    path = os.path.join(TMP, "policy.yaml")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+def forbidden_values(fd):
+    """From a development search (everything visible): the values the policy
+    keeps from an officer (person.birth_place, person.phone) and those only
+    strictly confidential sources give (kept from a user cleared for
+    `restricted`), each absent from every other field."""
     with open(fd.config, encoding="utf-8") as f:
         cfg = f.read()
     secret = set(re.findall(r"(?m)^  - name: (\S+)\n(?:    .*\n)*?    classification: strictly_confidential", cfg))
     status, doc = fd.search({"q": "1-ABC-123"})
     check(status == 200, "dev search: %d" % status)
-    seen_elsewhere, found = set(), set()
+    redacted, other, confidential = set(), set(), set()
     for rec in doc.get("records", []) + doc.get("alerts", []):
-        for v in rec.get("fields", {}).values():
-            (found if rec.get("source") in secret else seen_elsewhere).add(v)
-    return sorted(v for v in found - seen_elsewhere if len(v) >= 8)
+        for k, v in rec.get("fields", {}).items():
+            if not isinstance(v, str):
+                continue
+            if rec.get("type") == "person" and k in ("birth_place", "phone"):
+                redacted.add(v)
+            elif rec.get("source") in secret:
+                confidential.add(v)
+            else:
+                other.add(v)
+    # a value only counts when one of its words appears in no visible field
+    # ("Dimitri Verhaegen" from a confidential report is also the card title
+    # built from a visible given and family name)
+    def own(v, visible):
+        words = {w for x in visible for w in re.findall(r"\w{4,}", x.lower())}
+        return len(v) >= 5 and any(w not in words for w in re.findall(r"\w{4,}", v.lower()))
+    # what an officer cleared for everything must not see; what one cleared
+    # for `restricted` must not see
+    STATE["redacted"] = sorted(v for v in redacted - other - confidential if own(v, other | confidential))
+    return sorted(v for v in (redacted | confidential) - other if own(v, other))
+
+
+def cli(*args, stdin=None):
+    return subprocess.run([os.path.join(BUILD, "focal")] + list(args), input=stdin, capture_output=True,
+                          text=True, timeout=120)
 
 
 def provision_users(fd):
-    """Creates the test users through the admin contract (POST /v1/admin/users as
-    the development principal).  Returns run.js's environment for FOCAL_MODE=auth,
-    or raises AssertionError saying what to adapt once the identity module is merged."""
-    env = {}
-    for who, (user, password, roles, clearance) in USERS.items():
-        status, _, body = fd.request("POST", "/v1/admin/users", {
-            "username": user, "name": "Web test " + who, "unit": "TEST", "roles": roles,
-            "clearance": clearance, "password": password})
-        check(status in (200, 201, 409), "provision_users: POST /v1/admin/users answered %d %r "
-              "(adapt provision_users() to the identity module)" % (status, body[:200]))
-        key = "FOCAL_USER" if who == "main" else "FOCAL_LOW_USER"
-        env[key] = user
-        env[key.replace("USER", "PASSWORD")] = password
-    env["FOCAL_FORBIDDEN"] = json.dumps(strictly_confidential_values(fd))
-    return env
+    """The test users, made with `focal user add` in the running focald's
+    store; returns run.js's environment for FOCAL_MODE=auth."""
+    for user, (password, roles, clearance, enrol) in USERS.items():
+        args = ["user", "--config", fd.config, "add", user, "--name", "Web " + user[4:].title(),
+                "--unit", "TEST-WEB", "--roles", roles, "--clearance", clearance, "--password-file", "-"]
+        if enrol:
+            args.append("--totp")
+        r = cli(*args, stdin=password + "\n")
+        check(r.returncode == 0, "focal user add %s: %s%s" % (user, r.stderr, r.stdout))
+        if enrol:
+            m = re.search(r"secret=([A-Z2-7]+)", r.stdout)
+            check(m, "focal user add --totp printed no secret: " + r.stdout)
+            STATE.setdefault("secrets", {})[user] = m.group(1)
+    s = STATE["secrets"]
+    return dict(FOCAL_USER="web-main", FOCAL_PASSWORD=USERS["web-main"][0], FOCAL_TOTP_SECRET=s["web-main"],
+                FOCAL_LOW_USER="web-low", FOCAL_LOW_PASSWORD=USERS["web-low"][0],
+                FOCAL_PATROL_USER="web-patrol", FOCAL_PATROL_PASSWORD=USERS["web-patrol"][0],
+                FOCAL_PATROL_TOTP_SECRET=s["web-patrol"])
+
+
+def test_start_with_login():
+    """The development focald gives the values to hide; then focald starts
+    again WITHOUT --dev-insecure-no-auth, with a user store, the audit log and
+    the test policy, and the users are made through the real store."""
+    fd = need_fd()
+    STATE["forbidden"] = forbidden_values(fd)
+    check(STATE["redacted"], "the plate search shows no birth place or phone to redact")
+    check(fd.stop() == 0, "development focald did not stop cleanly")
+    del STATE["fd"]
+    policy = write_policy()
+    fd2 = city_focald(dev=False)
+    with open(fd2.config, "a", encoding="utf-8") as f:
+        f.write("auth:\n  argon2_memory_kib: 19456\n  argon2_ops: 2\n  idle_timeout_s: 900\n"
+                "audit:\n  checkpoint_ms: 200\npolicy:\n  file: %s\n" % policy)
+    fd2.start()
+    STATE["fd"] = fd2
+    STATE["env"] = provision_users(fd2)
+
+
+def api_login(fd, user):
+    status, headers, body = fd.request("POST", "/v1/auth/login", {
+        "username": user, "password": USERS[user][0], "want_token": True,
+        "totp": totp(STATE["secrets"][user])})
+    check(status == 200, "login of %s: %d %r" % (user, status, body[:200]))
+    return json.loads(body)["token"]
+
+
+def test_login_required_and_api_contracts():
+    """Without the development flag: no session, no dev answer, searches and
+    consoles refused (401); then, logged in, the endpoints the consoles use."""
+    fd = need_fd()
+    status, _, body = fd.request("GET", "/v1/auth/session")
+    check(status == 401 and b'"dev"' not in body, "session without login: %d %r" % (status, body[:200]))
+    for method, path, b in (("POST", "/v1/search", {"q": "1-ABC-123"}), ("GET", "/v1/admin/users", None),
+                            ("POST", "/v1/admin/policy/validate", {"policy": "version: 1\n"}),
+                            ("GET", "/v1/audit/status", None), ("GET", "/v1/admin/sources", None),
+                            ("GET", "/v1/audit/lookups?subject=1ABC123", None)):
+        status, _, _ = fd.request(method, path, b)
+        check(status == 401, "%s %s without login: %d" % (method, path, status))
+    auth = {"Authorization": "Bearer " + api_login(fd, "web-api")}
+    # policy validation: the parser's own errors with line and column
+    status, _, body = fd.request("POST", "/v1/admin/policy/validate",
+                                 {"policy": "version: 1\nrules:\n  - bad: [\n"}, headers=auth)
+    doc = json.loads(body)
+    check(status == 200 and doc["valid"] is False and doc["errors"], "invalid policy: %d %r" % (status, doc))
+    e = doc["errors"][0]
+    check(e["line"] >= 3 and e["column"] >= 1 and e["message"] and not e["message"].startswith("policy:"),
+          "policy error: %r" % e)
+    status, _, body = fd.request("POST", "/v1/admin/policy/validate",
+                                 {"policy": "version: 1\nrules:\n  - name: r\n    effect: allow\n"
+                                            "    actions: [search]\n    resource: { sources: [nope] }\n"},
+                                 headers=auth)
+    doc = json.loads(body)
+    check(doc["valid"] is False and "nope" in doc["errors"][0]["message"] and doc["errors"][0]["line"] == 6,
+          "unknown source not reported with its line: %r" % doc)
+    with open(os.path.join(TMP, "policy.yaml"), encoding="utf-8") as f:
+        status, _, body = fd.request("POST", "/v1/admin/policy/validate", {"policy": f.read()}, headers=auth)
+    check(status == 200 and json.loads(body) == {"valid": True, "errors": []}, "valid policy: %r" % body[:300])
+    status, _, _ = fd.request("POST", "/v1/admin/policy/validate", {"text": "x"}, headers=auth)
+    check(status == 400, "validate without policy: %d" % status)
+    # audit status: a full verification, the newest checkpoint
+    deadline = time.time() + 10
+    while True:
+        status, _, body = fd.request("GET", "/v1/audit/status", headers=auth)
+        doc = json.loads(body)
+        if status != 200 or doc.get("checkpoint") or time.time() > deadline:
+            break
+        time.sleep(0.3)
+    check(status == 200 and doc["ok"] is True and doc["writer_healthy"] is True,
+          "audit status: %d %r" % (status, doc))
+    cp = doc["checkpoint"]
+    check(cp and cp["size"] >= 1 and re.fullmatch(r"[0-9a-f]{64}", cp["root"]) and cp["time"].endswith("Z"),
+          "audit checkpoint: %r" % cp)
+    # an officer is refused every console endpoint
+    officer = {"Authorization": "Bearer " + api_login(fd, "web-cop")}
+    for method, path, b in (("GET", "/v1/admin/users", None), ("POST", "/v1/admin/policy/validate", {"policy": "x"}),
+                            ("GET", "/v1/admin/sources", None), ("GET", "/v1/audit/status", None),
+                            ("GET", "/v1/audit/lookups?subject=1ABC123", None)):
+        status, _, _ = fd.request(method, path, b, headers=officer)
+        check(status == 403, "%s %s as an officer: %d" % (method, path, status))
+    # logout: the cookie cleared and the browser told to drop everything
+    status, headers, _ = fd.request("POST", "/v1/auth/logout", headers=officer)
+    check(status == 204 and headers.get("Clear-Site-Data") == '"cache", "cookies", "storage"',
+          "logout: %d Clear-Site-Data %r" % (status, headers.get("Clear-Site-Data")))
+    status, _, _ = fd.request("GET", "/v1/auth/session", headers=officer)
+    check(status == 401, "session after logout: %d" % status)
 
 
 def test_browser_with_login():
-    """run.js again, against a focald WITHOUT --dev-insecure-no-auth, logging in
-    with password and TOTP (first login enrols from the otpauth URI)."""
-    fd = need_fd()
-    env = provision_users(fd)
-    fd.stop()
-    del STATE["fd"]
-    fd2 = city_focald(dev=False)
-    fd2.start()
-    STATE["fd"] = fd2
-    run_node(fd2, "auth", env, min_passed=12)
+    """run.js against the focald that requires login: password + TOTP (the
+    CLI-enrolled secret, or the app's first-login enrolment from its QR),
+    redaction, idle lock, logout, the consoles with real users."""
+    env = dict(STATE["env"], FOCAL_FORBIDDEN=json.dumps(STATE["forbidden"]),
+               FOCAL_REDACTED=json.dumps(STATE["redacted"]))
+    run_node(need_fd(), "auth", env, min_passed=13)
 
 
 def main():
     r = Runner()
     try:
         for t in (test_setup, test_types_csp_cache, test_traversal_refused, test_reload_picks_up_changes,
-                  test_admin_sources, test_config_errors, test_browser):
+                  test_admin_sources, test_config_errors, test_dev_session, test_browser, test_start_with_login,
+                  test_login_required_and_api_contracts, test_browser_with_login):
             r.run(t)
-        # not a harness Skip: run.sh counts those as failures, and a branch
-        # without the identity module is not a missing server
-        if "fd" in STATE and STATE["fd"].request("POST", "/v1/auth/login", {
-                "username": "x", "password": "x", "totp": "000000"})[0] == 404:
-            print("SKIP test_browser_with_login: POST /v1/auth/login answers 404: no identity module "
-                  "on this branch", flush=True)
-        else:
-            r.run(test_browser_with_login)
     finally:
         if "fd" in STATE:
             try:

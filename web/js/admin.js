@@ -9,16 +9,21 @@ import { $, el, clear, announce } from "./dom.js";
 
 const ROLES = ["officer", "admin", "auditor"];
 
+// GET /v1/admin/users answers {users: [{username, name, unit, roles,
+// clearance, status: "active"|"disabled", locked, mfa_enrolled, valid_from,
+// valid_until, last_used}]} (src/auth/auth_api.c).
 function userList(data) {
-  if (Array.isArray(data)) return data;
-  return (data && (data.users || data.items)) || [];
+  return (data && Array.isArray(data.users) && data.users) || [];
 }
+
+const disabled = (u) => u.status === "disabled";
 
 function stateText(u) {
   const s = [];
-  s.push(u.disabled ? "disabled" : "active");
+  s.push(disabled(u) ? "disabled" : "active");
   if (u.locked) s.push("locked");
-  if (u.mfa_enrolled === false || u.mfa === false) s.push("MFA not set up");
+  if (!u.mfa_enrolled) s.push("MFA not set up");
+  if (u.valid_until) s.push(`valid until ${u.valid_until.slice(0, 10)}`);
   return s.join(", ");
 }
 
@@ -48,9 +53,10 @@ function userRow(u) {
     el("td", { text: u.username }),
     el("td", { text: [u.name, u.unit].filter(Boolean).join(" · ") }),
     el("td", {}, rolesEditor(u)),
+    el("td", { text: (u.clearance || "").replace(/_/g, " ") }),
     el("td", { text: stateText(u) }),
     el("td", {}, el("div", { class: "actions" },
-      u.disabled ? btn("Enable", "enable") : btn("Disable", "disable"),
+      disabled(u) ? btn("Enable", "enable") : btn("Disable", "disable"),
       btn("Unlock", "unlock"),
       el("button", { type: "button", class: "danger", text: "Reset MFA", "aria-label": `Reset MFA of ${u.username}`,
         onclick: () => { if (window.confirm(`Reset the authenticator of ${u.username}? They enrol again at the next login.`)) act(u, "reset-mfa"); } }))));
@@ -60,9 +66,7 @@ async function loadUsers() {
   const res = await api.call("GET", "/v1/admin/users");
   const body = clear($("#users tbody"));
   if (res.status !== 200) {
-    $("#users-error").textContent = res.status === 404
-      ? "User administration is not available on this server (no identity module)."
-      : api.errorText(res, "Cannot list the users.");
+    $("#users-error").textContent = api.errorText(res, "Cannot list the users.");
     return;
   }
   for (const u of userList(res.data)) body.append(userRow(u));
@@ -78,10 +82,8 @@ async function addUser(ev) {
   const res = await api.call("POST", "/v1/admin/users", body);
   const out = clear($("#add-user-result"));
   if (res.status >= 200 && res.status < 300) {
-    const d = res.data || {};
-    const pw = d.password || d.initial_password || d.temporary_password;
     out.append(el("span", { text: `User ${body.username} added.` }),
-      pw ? el("span", { text: ` Initial password (shown once): ${pw}` }) : null);
+      body.password ? null : el("span", { text: " No password yet: set one with focal user passwd." }));
     f.reset();
     await loadUsers();
   } else {
@@ -113,8 +115,9 @@ function showPolicy(res) {
   const out = clear($("#policy-result"));
   const d = res.data || {};
   const errors = d.errors || (d.error ? [d.error] : []);
-  if (res.status === 404) return out.append(el("p", { class: "error", text: "Policy validation is not available on this server." }));
-  if (res.status === 200 && (d.valid === true || d.status === "ok") && !errors.length)
+  if (res.status !== 200)
+    return out.append(el("p", { class: "error", text: api.errorText(res, "The policy could not be checked.") }));
+  if (d.valid === true && !errors.length)
     return out.append(el("p", { class: "st-ok", text: "The policy is valid." }));
   out.append(el("p", { class: "error", text: "The policy has errors:" }),
     el("ul", { id: "policy-errors" }, errors.map((e) => el("li", {},

@@ -1,7 +1,8 @@
 // oversight: the audit console — who looked up whom (identity, plate, user,
 // time window), exports of the same query as CSV or JSON lines, and the
-// verification of the log's hash chain.  Auditor role; endpoints of the audit
-// module (GET /v1/audit/lookups, GET /v1/audit/verify).
+// verification of the log against its newest signed checkpoint.  Auditor
+// role; endpoints of the audit module (GET /v1/audit/lookups,
+// GET /v1/audit/status; src/audit/audit_api.c).
 
 import * as api from "./api.js";
 import { boot } from "./shell.js";
@@ -14,13 +15,14 @@ function query(form) {
   if (subject) p.set("subject", subject);
   if (user) p.set("user", user);
   for (const k of ["from", "to"])
-    if (form[k].value) p.set(k, new Date(form[k].value).toISOString());
+    if (form[k].value) p.set(k, new Date(form[k].value).toISOString().replace(/\.\d{3}Z$/, "Z"));
   return p;
 }
 
+// {rows: [{seq, ts, type, user, unit, device, addr, purpose, case_ref,
+// query, match, search}], count, truncated}
 function rows(data) {
-  if (Array.isArray(data)) return data;
-  return (data && (data.lookups || data.entries || data.items)) || [];
+  return (data && Array.isArray(data.rows) && data.rows) || [];
 }
 
 function cell(v) {
@@ -30,7 +32,7 @@ function cell(v) {
 }
 
 function table(list) {
-  const preferred = ["time", "ts", "user", "unit", "purpose", "case_ref", "query", "q", "subject", "results", "alerts", "decision", "addr"];
+  const preferred = ["ts", "user", "unit", "type", "purpose", "case_ref", "query", "match", "device", "addr", "seq"];
   const keys = [];
   for (const k of preferred) if (list.some((r) => k in r)) keys.push(k);
   for (const r of list) for (const k of Object.keys(r)) if (!keys.includes(k) && keys.length < 12) keys.push(k);
@@ -38,7 +40,7 @@ function table(list) {
     el("caption", { text: `${list.length} lookup(s)` }),
     el("thead", {}, el("tr", {}, keys.map((k) => el("th", { scope: "col", text: k.replace(/_/g, " ") })))),
     el("tbody", {}, list.map((r) => el("tr", {}, keys.map((k) =>
-      el("td", { text: k === "time" || k === "ts" ? fmtTime(r[k]) : cell(r[k]) }))))));
+      el("td", { text: k === "ts" ? fmtTime(r[k]) : cell(r[k]) }))))));
 }
 
 async function search(ev) {
@@ -54,12 +56,13 @@ async function search(ev) {
   const res = await api.call("GET", `/v1/audit/lookups?${p}`);
   const out = clear($("#audit-results"));
   if (res.status !== 200) {
-    err.textContent = res.status === 404 ? "The audit log is not available on this server." : api.errorText(res, "The audit search failed.");
+    err.textContent = api.errorText(res, "The audit search failed.");
     $("#exports").hidden = true;
     return;
   }
   const list = rows(res.data);
   out.append(table(list));
+  if (res.data && res.data.truncated) out.append(el("p", { class: "note", text: "Only the first rows are shown: narrow the search." }));
   for (const f of ["csv", "jsonl"]) {
     const q = new URLSearchParams(p);
     q.set("format", f);
@@ -69,17 +72,25 @@ async function search(ev) {
   announce(`${list.length} lookup(s) found.`);
 }
 
+// GET /v1/audit/status: focald verifies the whole log against its newest
+// signed checkpoint and says whether its writer is healthy.
 async function verify() {
   const out = clear($("#verify-result"));
   out.append(el("p", { text: "Verifying…" }));
-  const res = await api.call("GET", "/v1/audit/verify");
+  const res = await api.call("GET", "/v1/audit/status");
   clear(out);
-  if (res.status === 404) return out.append(el("p", { class: "error", text: "The audit log is not available on this server." }));
   const d = res.data || {};
-  const ok = res.status === 200 && (d.ok === true || d.status === "ok" || d.valid === true);
-  out.append(el("p", { class: ok ? "st-ok" : "error", text: ok ? "The log is intact." : `The log does NOT verify: ${api.errorText(res, d.message || d.status || "")}` }),
-    el("dl", {}, Object.entries(d).filter(([, v]) => typeof v !== "object").map(([k, v]) =>
-      [el("dt", { text: k.replace(/_/g, " ") }), el("dd", { text: String(v) })])));
+  if (res.status !== 200) return out.append(el("p", { class: "error", text: api.errorText(res, "The log cannot be checked.") }));
+  const ok = d.ok === true && d.writer_healthy === true;
+  const facts = [["Writer", d.writer_healthy ? "healthy" : "NOT healthy"], ["Entries", d.entries],
+    ["Signed checkpoints", d.checkpoints], ["Entries not yet signed", d.unsigned_entries]];
+  if (d.checkpoint) facts.push(["Newest checkpoint: entries", d.checkpoint.size],
+    ["Newest checkpoint: time", fmtTime(d.checkpoint.time)], ["Newest checkpoint: root", d.checkpoint.root]);
+  if (d.error) facts.push(["Problem", d.error]);
+  out.append(el("p", { class: ok ? "st-ok" : "error", id: "verify-verdict",
+    text: ok ? "The log is intact." : `The log does NOT verify${d.ok ? " (its writer has stopped)" : ""}.` }),
+    el("dl", {}, facts.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { class: k.endsWith("root") ? "uri" : null, text: String(v ?? "") })])));
+  announce(ok ? "The log is intact." : "The log does not verify.");
 }
 
 boot({

@@ -11,9 +11,12 @@ import { $, el, clear, initTheme, announce } from "./dom.js";
 
 const S = { session: null, idleMs: 5 * 60 * 1000, timer: null, locked: false, page: null };
 
+// focald runs with --dev-insecure-no-auth: GET /v1/auth/session answers the
+// development principal with "dev": true (never otherwise), and every call
+// without credentials runs as it.  The page says so plainly.
 const DEV_NOTE =
-  "This server has no login service (a development build of focald). Searches " +
-  "only work if focald runs with --dev-insecure-no-auth; otherwise it refuses them.";
+  "Development mode: this focald runs without login (--dev-insecure-no-auth). " +
+  "Never use it with real data.";
 
 // page: {title, requiredRole, onReady(session), onLock(), onUnlock()}
 export async function boot(page) {
@@ -37,7 +40,7 @@ export async function boot(page) {
     res = { status: 0 };
   }
   if (res.status === 200 && res.data && res.data.user) start(res.data);
-  else showLogin({ noService: res.status === 404 });
+  else showLogin();
 }
 
 function loginView() {
@@ -56,7 +59,7 @@ function totpAttrs() {
     required: true, "aria-describedby": "totp-help" };
 }
 
-function showLogin({ noService = false, message = "" } = {}) {
+function showLogin({ message = "" } = {}) {
   const v = loginView();
   const err = el("p", { class: "error", id: "login-error", role: "alert" });
   const form = el("form", { class: "login", id: "login-form", novalidate: false },
@@ -71,12 +74,6 @@ function showLogin({ noService = false, message = "" } = {}) {
     el("button", { type: "submit", text: "Log in" }));
   v.append(form);
   if (message) err.textContent = message;
-  if (noService) {
-    v.append(el("div", { class: "login", id: "dev-box" },
-      el("p", { class: "note", text: DEV_NOTE }),
-      el("button", { type: "button", class: "secondary", id: "dev-continue", text: "Continue without login",
-        onclick: () => start({ dev: true, user: { username: "", name: "no login service", roles: [] } }) })));
-  }
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const body = { username: form.username.value.trim(), password: form.password.value,
@@ -91,7 +88,7 @@ function showLogin({ noService = false, message = "" } = {}) {
     err.textContent = loginError(res);
     form.password.focus();
   });
-  (noService ? $("#dev-continue") : form.username).focus();
+  form.username.focus();
 }
 
 function loginError(res) {
@@ -153,12 +150,13 @@ function start(session) {
   clear($("#login-view"));
   const main = $("#app-main");
   main.hidden = false;
-  $("#who").textContent = session.dev ? "no login service" : `${u.name || u.username}${u.unit ? " · " + u.unit : ""}`;
-  $("#logout").hidden = false;
+  $("#who").textContent = session.dev ? "development mode, no login" : `${u.name || u.username}${u.unit ? " · " + u.unit : ""}`;
+  // in development mode there is no session to end
+  $("#logout").hidden = !!session.dev;
   $("#lock-btn").hidden = false;
   if (session.idle_timeout_s > 0) S.idleMs = Math.min(S.idleMs, session.idle_timeout_s * 1000);
   expireAt(session.expires_at);
-  if (S.page.requiredRole && !session.dev && !roles.includes(S.page.requiredRole)) {
+  if (S.page.requiredRole && !roles.includes(S.page.requiredRole)) {
     clear(main).append(el("p", { class: "error", role: "alert",
       text: `This console needs the ${S.page.requiredRole} role, which your account does not have.` }));
     return;
@@ -178,7 +176,7 @@ function showViews(session) {
   const roles = (session.user && session.user.roles) || [];
   clear(nav);
   for (const [href, text, role] of VIEWS) {
-    if (!session.dev && !roles.includes(role)) continue;
+    if (!roles.includes(role)) continue;
     nav.append(el("a", { class: "button secondary", href, text,
       "aria-current": location.pathname === href ? "page" : null }));
   }
