@@ -16,10 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "audit/audit.h"
 #include "auth/auth_internal.h"
 #include "auth/federation.h"
+#include "auth/oidc.h"
 #include "auth/login.h"
 #include "auth/password.h"
 #include "auth/principal.h"
@@ -136,6 +140,7 @@ static struct auth_runtime auth_rt;
  * back-pressure: when full, a login gets 503 at once. */
 static struct workpool *auth_pool;
 #define AUTH_POOL_QUEUE 256
+#define AUTH_LOGIN_NICE 10
 
 const struct auth_runtime *auth_runtime(void)
 {
@@ -231,6 +236,8 @@ int auth_start(const struct config *cfg, struct focal_err *err)
 		auth_close(&auth_rt);
 		return rc;
 	}
+	/* trusted issuers' JWKS URLs: fetched now, not while parsing */
+	federation_fetch(oidc_federation(cfg->oidc));
 	auth_rt.started = true;
 	log_info("auth.start", "store %s, %zu live sessions, Argon2id m=%ld KiB t=%ld",
 		 store_path(auth_rt.st), session_count(), auth_rt.cfg.argon2_memory_kib,
@@ -274,8 +281,18 @@ struct auth_login_job {
 
 static void auth_login_run(struct work *w)
 {
+	static _Thread_local bool niced;
 	struct auth_login_job *j = (struct auth_login_job *)w;
 	int64_t now = store_now();
+
+	/* Argon2id is seconds of CPU per burst of logins: the login threads run
+	 * at a lower priority (Linux: per thread) so that on a busy machine the
+	 * event loops and search workers come first and searches keep their
+	 * latency; logins then take the CPU the searches leave */
+	if (!niced) {
+		(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), AUTH_LOGIN_NICE);
+		niced = true;
+	}
 
 	if (j->enrol_finish)
 		j->rc = login_enrol_finish(&auth_rt.login, j->user, j->code, now, &j->res, &j->err);

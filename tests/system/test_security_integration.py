@@ -297,13 +297,89 @@ def test_policy_explain_reads_the_account(s):
     check(r.returncode != 0 and "nobody" in r.stderr, "unknown user: " + r.stdout + r.stderr)
 
 
+def test_cli_oversight_goes_through_focald_and_is_audited(s):
+    api = ["--url", "https://127.0.0.1:%d" % s.f.port, "--cacert", s.f.cert]
+    tokfile = os.path.join(s.dir, "aud.token")
+    env = dict(os.environ, FOCAL_TOKEN_FILE=tokfile)
+
+    def focal(*args, stdin=None):
+        return subprocess.run([os.path.join(BUILD, "focal")] + list(args), input=stdin, env=env,
+                              capture_output=True, text=True, timeout=60)
+
+    # without a token: focald refuses, nothing is read
+    r = focal("audit", "user-activity", "olga", *api)
+    check(r.returncode != 0 and "401" in r.stderr, "no token: " + r.stdout + r.stderr)
+    # an officer's token: 403 from the policy
+    step = s.used.get("olga", 0)
+    s.used["olga"] = step + 1
+    r = focal("login", "--user", "olga", "--password-file", "-", "--totp",
+              totp(s.secrets["olga"], time.time() + 30 * step), *api, stdin=PW + "\n")
+    check(r.returncode == 0, "focal login olga: " + r.stdout + r.stderr)
+    r = focal("audit", "user-activity", "sam", *api)
+    check(r.returncode != 0 and "403" in r.stderr, "officer's oversight: " + r.stdout + r.stderr)
+    # the auditor's: answered, and the query is in the log under the auditor's name
+    step = s.used.get("aud", 0)
+    s.used["aud"] = step + 1
+    r = focal("login", "--user", "aud", "--password-file", "-", "--totp",
+              totp(s.secrets["aud"], time.time() + 30 * step), *api, stdin=PW + "\n")
+    check(r.returncode == 0, "focal login aud: " + r.stdout + r.stderr)
+    r = focal("audit", "user-activity", "olga", "--format", "jsonl", *api)
+    check(r.returncode == 0 and '"search.begin"' in r.stdout, "auditor: " + r.stdout + r.stderr)
+    s.wait_for(lambda e: e["type"] == "oversight.lookups" and e["who"]["user"] == "aud"
+               and e.get("user") == "olga", "the CLI auditor's query")
+    r = focal("audit", "alerts", "--log", os.path.join(s.dir, "audit"))
+    check(r.returncode == 2, "direct, unaudited oversight read allowed: " + r.stdout)
+
+
+def test_jwks_url_not_fetched_while_parsing():
+    """focald --check (and the config fuzzer: the same parser) opens no connection
+    to a trusted issuer's jwks_url; focald's start does."""
+    import socket
+    d = tempfile.mkdtemp(prefix="focal-secint-fed-")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.2)
+    port = listener.getsockname()[1]
+    extra = ("oidc:\n  trusted_issuers:\n    - issuer: https://idp.test\n      audience: focal\n"
+             "      jwks_url: https://127.0.0.1:%d/jwks.json\n      role_mappings:\n"
+             "        - {claim: groups, value: patrol, role: officer}\n" % port)
+    f = Focald(BUILD, SOURCES.split("policy:")[0] % {"db": make_sqlite(d), "phone": PHONE,
+                                                    "port": 9}, server_extra=extra,
+               dev_no_auth=False, workdir=d)
+
+    def connections(seconds):
+        n, deadline = 0, time.time() + seconds
+        while time.time() < deadline:
+            try:
+                c, _ = listener.accept()
+                c.close()  # a failed TLS handshake: focald logs it, retries on first use
+                n += 1
+            except socket.timeout:
+                pass
+        return n
+
+    try:
+        r = subprocess.run([os.path.join(BUILD, "focald"), "--check", "-c", f.config],
+                           capture_output=True, text=True, timeout=60)
+        check(r.returncode == 0, "focald --check: " + r.stdout + r.stderr)
+        check(connections(0.5) == 0, "focald --check fetched the JWKS URL")
+        f.start()
+        check(connections(3) >= 1, "focald did not fetch the JWKS URL at start")
+    finally:
+        listener.close()
+        check(f.stop() == 0, "focald exit code")
+
+
 TESTS = [
     test_clearance_and_redaction_with_real_accounts,
     test_admin_and_oversight_endpoints_follow_the_policy,
     test_login_events_are_in_the_audit_log,
     test_cli_admin_change_reaches_the_audit_log,
     test_policy_explain_reads_the_account,
+    test_cli_oversight_goes_through_focald_and_is_audited,
 ]
+OWN = [test_jwks_url_not_fetched_while_parsing]
 
 if __name__ == "__main__":
     only = os.environ.get("FOCAL_SYSTEM_ONLY")
@@ -325,6 +401,10 @@ if __name__ == "__main__":
             except AssertionError as e:
                 runner.failed += 1
                 print("FAIL stop: %s" % e, flush=True)
+    for test in OWN:
+        if only and only not in test.__name__:
+            continue
+        runner.run(test)
     print("system: %d passed, %d failed, %d skipped" % (runner.passed, runner.failed,
                                                          runner.skipped), flush=True)
     sys.exit(1 if runner.failed else 0)
