@@ -24,7 +24,8 @@ TOTP codes are single-use per account (a later step each time), so each
 account logs in at most twice (its current step, then the next one): the
 accounts are a queue of credentials; the login phase ends when the queue is
 drained or --duration passed.  The login pool is separate from the search
-workers (server.workers / 2 threads, src/auth/auth.c): "per core" divides by
+workers (server.workers / 2 threads, at most CPUs - 1: auth_pool_threads in
+src/auth/auth.c): "per core" divides by
 min(login pool threads, CPUs) — a wall-clock figure that other load on the
 machine lowers; "logins per CPU-second" divides by the CPU time focald itself
 used during the login phase (/proc/PID/stat: every thread, TLS and audit
@@ -184,7 +185,7 @@ def main():
              "  address_failures: 100000\n" % (a.workers, a.argon2_memory_kib, a.argon2_ops))
     f = Focald(build, make_sources(d), server_extra=extra, dev_no_auth=False, workdir=d)
     cpus = os.cpu_count() or 1
-    pool = max(1, a.workers // 2)
+    pool = max(1, min(a.workers // 2, cpus - 1 if cpus > 1 else 1))  # auth_pool_threads
     try:
         print("login_bench: creating %d accounts (focal user add --totp, Argon2id %d KiB, %d "
               "passes) ..." % (a.accounts + 1, a.argon2_memory_kib, a.argon2_ops), flush=True)

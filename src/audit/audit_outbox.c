@@ -45,6 +45,9 @@ int audit_outbox_drain(sqlite3 *db, size_t *moved, struct focal_err *err)
 		json_object_set_new(fields, "via", json_string("cli"));
 		json_object_set_new(fields, "outbox_id", json_integer(id));
 		json_object_set_new(fields, "recorded_ms", json_integer(sqlite3_column_int64(sel, 1)));
+		/* like audit_event: security events also reach the service log (SIEM) */
+		log_emitj(LOG_INFO, "audit", type != NULL ? type : "admin.unknown",
+			  json_pack("{s:s?, s:O}", "audit_type", type, "details", fields));
 		if ((rc = audit_submit_wait(type != NULL ? type : "admin.unknown", fields, NULL,
 					    err)) != FOCAL_OK) {
 			log_emitj(LOG_ERROR, "audit_unavailable", err->msg,
