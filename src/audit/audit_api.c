@@ -33,6 +33,7 @@
 #include "auth/principal.h"
 #include "core/workpool.h"
 #include "http/server.h"
+#include "policy/policy.h"
 
 enum audit_api_kind { API_LOOKUPS, API_ALERTS, API_PROOF, API_STATUS };
 
@@ -256,11 +257,10 @@ static void audit_api_handle(struct evhttp_request *req, struct server_loop *sl,
 		reply_error(req, 401, "Unauthorized", FOCAL_E_DENIED, err.msg);
 		return;
 	}
-	if (!principal_has_role(&who, "auditor") &&
-	    !(kind == API_ALERTS && principal_has_role(&who, "admin"))) {
-		reply_error(req, 403, "Forbidden", FOCAL_E_DENIED,
-			    kind == API_ALERTS ? "the auditor or admin role is required"
-					       : "the auditor role is required");
+	/* the policy decides (administer audit / alerts), not a fixed role */
+	if (policy_check_admin_loop(sl, &who, kind == API_ALERTS ? "alerts" : "audit", &err) !=
+	    FOCAL_OK) {
+		reply_error(req, 403, "Forbidden", FOCAL_E_DENIED, err.msg);
 		return;
 	}
 	j = calloc(1, sizeof(*j));

@@ -28,6 +28,7 @@
 #include "core/workpool.h"
 #include "http/reply.h"
 #include "http/server.h"
+#include "policy/policy.h"
 #include "store/store.h"
 
 #define AUTH_DENIED_MSG "invalid username, password or code"
@@ -747,8 +748,9 @@ static void auth_api_admin(struct evhttp_request *req, struct server_loop *sl)
 		auth_reply_denied(req, rc, err.msg);
 		return;
 	}
-	if (!principal_has_role(&who, "admin")) {
-		reply_error(req, 403, "Forbidden", FOCAL_E_DENIED, "role admin required");
+	/* the policy decides (administer users), not a fixed role */
+	if (policy_check_admin_loop(sl, &who, "users", &err) != FOCAL_OK) {
+		reply_error(req, 403, "Forbidden", FOCAL_E_DENIED, err.msg);
 		return;
 	}
 	if (auth_store() == NULL) {

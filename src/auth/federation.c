@@ -429,10 +429,10 @@ static int fed_parse_issuer(const struct cfg_node *m, struct fed_issuer *is,
 			rc = cfg_error(&v, err, "%s: %s", jwks_file, ferr.msg);
 			goto out;
 		}
-	} else if (fed_fetch(is->jwks->url, is->jwks->ca_file, &set, &ferr) != FOCAL_OK) {
-		/* the issuer may be down while focald starts: retried on first use */
-		log_warn("federation", "%s (retried when a token arrives)", ferr.msg);
 	}
+	/* a jwks_url is not fetched here: parsing stays offline (focald --check,
+	 * the fuzz_config harness); federation_fetch() does it at start and
+	 * reload */
 	if (set != NULL && (rc = fed_jwks_install(is->jwks, set)) != FOCAL_OK) {
 		set = NULL;
 		focal_err_set(err, rc, "out of memory");
@@ -483,6 +483,27 @@ int federation_config_parse(const struct cfg_node *n, struct federation **out,
 fail:
 	federation_free(f);
 	return rc;
+}
+
+void federation_fetch(const struct federation *f)
+{
+	for (size_t i = 0; f != NULL && i < f->n; i++) {
+		struct fed_jwks *j = f->iss[i].jwks;
+		struct jwk_set *set = NULL;
+		struct focal_err ferr;
+		bool have;
+
+		pthread_mutex_lock(&j->mu);
+		have = j->keys != NULL;
+		pthread_mutex_unlock(&j->mu);
+		if (j->url == NULL || have)
+			continue;
+		if (fed_fetch(j->url, j->ca_file, &set, &ferr) != FOCAL_OK)
+			/* the issuer may be down while focald starts: retried on first use */
+			log_warn("federation", "%s (retried when a token arrives)", ferr.msg);
+		else if (fed_jwks_install(j, set) != FOCAL_OK)
+			log_warn("federation", "JWKS of %s: out of memory", f->iss[i].issuer);
+	}
 }
 
 int federation_set_jwks(const struct federation *f, const char *iss, const char *json,

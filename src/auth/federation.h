@@ -8,7 +8,8 @@
  *
  * Configured under `oidc: trusted_issuers:` (see docs/identity-sso.md).  The
  * JWKS comes from a file (read at load) or an HTTPS URL (fetched with libcurl
- * at load and again, on a thread of its own, when the cache expires or a
+ * by federation_fetch() when focald starts or reloads — never while parsing,
+ * so `focald --check` and the config fuzzer stay offline — and again, on a thread of its own, when the cache expires or a
  * token names an unknown kid — never on an event loop).
  *
  * A struct federation is part of the immutable configuration; only its key
@@ -29,12 +30,17 @@ struct federation;
 struct jwk_set;
 
 /* Parses the `trusted_issuers:` sequence (n may be NULL: no trusted issuer;
- * *out then stays NULL).  JWKS files are read and URLs fetched now; a URL
- * that cannot be fetched yet is retried on first use (logged).  Errors name
- * file:line:col. */
+ * *out then stays NULL).  JWKS files are read now; URLs are not fetched (no
+ * network while parsing): see federation_fetch.  Errors name file:line:col. */
 int federation_config_parse(const struct cfg_node *n, struct federation **out,
 			    struct focal_err *err);
 void federation_free(struct federation *f); /* NULL-safe */
+
+/* Fetches the JWKS of every jwks_url issuer of f that has no keys yet (f may
+ * be NULL).  Blocks (HTTPS, 5 s at most per issuer): focald's start-up and
+ * reload only, never an event loop.  A URL that cannot be fetched is logged
+ * and retried in the background when a token arrives. */
+void federation_fetch(const struct federation *f);
 
 /* True when token has the shape of a compact JWS (three base64url parts), as
  * opposed to a focald session token (64 hex digits). */

@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "audit/audit.h"
+#include "audit/audit_outbox.h"
 #include "auth/user.h"
 #include "core/log.h"
 #include "store/store.h"
@@ -679,6 +680,7 @@ static void *session_main(void *arg)
 	sqlite3 *db = arg;
 	int64_t version = session_data_version(db);
 	int64_t last_full = store_now(), last_save = last_full, last_inactive = 0;
+	bool outbox_pending = true; /* rows the CLI may have left while focald was down */
 
 	pthread_mutex_lock(&session_mu);
 	while (!session_stop) {
@@ -723,6 +725,14 @@ static void *session_main(void *arg)
 				version = v;
 				last_full = now;
 				session_reload(db, false);
+				outbox_pending = true;
+			}
+			/* admin changes made by the CLI reach the audit log here */
+			if (outbox_pending) {
+				struct focal_err oerr;
+
+				outbox_pending = audit_dir() == NULL ||
+						 audit_outbox_drain(db, NULL, &oerr) != FOCAL_OK;
 			}
 		}
 		pthread_mutex_lock(&session_mu);

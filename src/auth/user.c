@@ -316,6 +316,9 @@ int user_create(struct store *s, const struct user *u, const char *password,
 	user_roles_csv((char (*)[PRINCIPAL_ID_MAX])u->roles, u->nroles, roles, sizeof(roles));
 	if ((rc = store_acquire(s, &db, err)) != 0)
 		return rc;
+	/* a transaction, so an audit event staged for it commits with it */
+	if ((rc = store_begin(db, err)) != 0)
+		goto out;
 	if (sqlite3_prepare_v2(db,
 			       "INSERT INTO users (username, name, unit, roles, clearance, status,"
 			       " valid_from, valid_until, created, password_hash)"
@@ -344,7 +347,7 @@ int user_create(struct store *s, const struct user *u, const char *password,
 			rc = store_err(db, err, "creating a user");
 		goto out;
 	}
-	rc = FOCAL_OK;
+	rc = store_commit(db, err);
 out:
 	sodium_memzero(hash, sizeof(hash));
 	sqlite3_finalize(st);

@@ -15,8 +15,18 @@
  * DIR is the audit folder (or its audit.log); by default ./audit.  The
  * public key should be the auditors' own copy, not the one in the folder:
  * whoever can rewrite the folder could also replace a key kept there.
+ *
+ * keygen, verify and prove work offline on the files (verification must not
+ * depend on the service it checks).  The oversight queries (who-looked-up,
+ * user-activity, alerts) go through focald's API (GET /v1/audit/lookups and
+ * /v1/audit/alerts) with the bearer token of `focal login`: focald checks
+ * the policy (administer audit) and records the query itself in the audit
+ * log — auditors' own queries are audited (issue 5), which reading the files
+ * directly would bypass.  --url / $FOCAL_URL, --cacert / $FOCAL_CACERT.
  */
+#include <curl/curl.h>
 #include <getopt.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +44,11 @@ static void audit_usage(FILE *f)
 		"       focal audit verify [--log DIR] [--key PUB.pem] [--witness SIZE:ROOT]\n"
 		"       focal audit prove [--log DIR] [--key PUB.pem] --entry N [--size M]\n"
 		"       focal audit prove [--log DIR] [--key PUB.pem] --from A [--size B]\n"
-		"       focal audit who-looked-up SUBJECT [--log DIR] [--from T] [--to T] [--format F]\n"
-		"       focal audit user-activity USER [--log DIR] [--from T] [--to T] [--format F]\n"
-		"       focal audit alerts [--log DIR] [--user U] [--from T] [--to T] [--format F]\n"
+		"       focal audit who-looked-up SUBJECT [--url URL] [--cacert F] [--from T] [--to T] [--format F]\n"
+		"       focal audit user-activity USER [--url URL] [--cacert F] [--from T] [--to T] [--format F]\n"
+		"       focal audit alerts [--url URL] [--cacert F] [--user U] [--from T] [--to T] [--format F]\n"
+		"  the oversight queries go through focald (audited; `focal login` first);\n"
+		"  URL defaults to $FOCAL_URL or https://127.0.0.1:8443\n"
 		"  SUBJECT: a person's name, a plate, a national number or a record's SHA-256\n"
 		"  T: yyyy-mm-dd or yyyy-mm-ddThh:mm:ss[.mmm]Z (UTC); F: json, jsonl or csv\n");
 }
@@ -44,6 +56,8 @@ static void audit_usage(FILE *f)
 struct audit_opts {
 	char dir[4096];
 	const char *key, *pub, *user, *format, *witness;
+	const char *url, *cacert, *from_s, *to_s; /* oversight queries: through focald */
+	bool has_log;
 	int64_t from_ms, to_ms;
 	unsigned long long entry, from_size, size;
 	bool has_entry;
@@ -82,6 +96,7 @@ static int audit_parse(int argc, char **argv, struct audit_opts *o)
 		{ "format", required_argument, NULL, 'F' }, { "entry", required_argument, NULL, 'e' },
 		{ "size", required_argument, NULL, 's' },  { "help", no_argument, NULL, 'h' },
 		{ "witness", required_argument, NULL, 'w' },
+		{ "url", required_argument, NULL, 'U' },   { "cacert", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -90,7 +105,9 @@ static int audit_parse(int argc, char **argv, struct audit_opts *o)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'l': audit_set_dir(o, optarg); break;
+		case 'l': audit_set_dir(o, optarg); o->has_log = true; break;
+		case 'U': o->url = optarg; break;
+		case 'C': o->cacert = optarg; break;
 		case 'k': o->key = optarg; break;
 		case 'p': o->pub = optarg; break;
 		case 'u': o->user = optarg; break;
@@ -115,6 +132,7 @@ static int audit_parse(int argc, char **argv, struct audit_opts *o)
 					return fprintf(stderr, "focal audit: --from: a tree size\n"), -1;
 				break;
 			}
+			*(c == 'f' ? &o->from_s : &o->to_s) = optarg;
 			if (audit_log_parse_time(optarg, dst) != 0)
 				return fprintf(stderr, "focal audit: --%s: expected yyyy-mm-dd or an "
 					       "ISO 8601 UTC time\n", c == 'f' ? "from" : "to"), -1;
@@ -244,32 +262,94 @@ static int audit_prove_cmd(struct audit_opts *o)
 	return 0;
 }
 
+/* Appends "&name=value" (value URL-escaped) to url; 0 or -1 when too long. */
+static int audit_url_param(CURL *curl, char *url, size_t cap, const char *name, const char *value)
+{
+	char *e;
+	size_t n = strlen(url);
+	int w;
+
+	if (value == NULL)
+		return 0;
+	if ((e = curl_easy_escape(curl, value, 0)) == NULL)
+		return -1;
+	w = snprintf(url + n, cap - n, "&%s=%s", name, e);
+	curl_free(e);
+	return w > 0 && (size_t)w < cap - n ? 0 : -1;
+}
+
+/* An oversight query through focald's API (audited there, see the top). */
 static int audit_query_cmd(struct audit_opts *o, const char *subject, const char *user,
 			   bool alerts)
 {
-	struct audit_query q = { 0 };
-	struct focal_err err = { 0 };
+	const char *base = o->url ? o->url : getenv("FOCAL_URL");
+	const char *cacert = o->cacert ? o->cacert : getenv("FOCAL_CACERT");
+	char url[8192], auth[128] = "", errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *hdrs = NULL;
 	enum audit_query_format fmt;
-	char *text = NULL;
+	char *data = NULL;
+	size_t len = 0;
+	FILE *mem = NULL;
+	CURL *curl = NULL;
+	long status = 0;
+	int rc = 1;
 
 	if (audit_query_format_parse(o->format ? o->format : "jsonl", &fmt) != FOCAL_OK) {
 		fprintf(stderr, "focal audit: --format: json, jsonl or csv\n");
 		return 2;
 	}
-	q.subject = subject;
-	q.user = user;
-	q.from_ms = o->from_ms;
-	q.to_ms = o->to_ms;
-	q.type_prefix = alerts ? "alert." : NULL;
-	if (audit_query_run(o->dir, &q, fmt, &text, &err) != FOCAL_OK) {
-		fprintf(stderr, "focal audit: %s\n", err.msg);
-		return 1;
+	if (o->has_log) {
+		fprintf(stderr, "focal audit: oversight queries go through focald, which audits "
+				"them (--url, after `focal login`); --log is for verify and prove\n");
+		return 2;
 	}
-	fputs(text, stdout);
+	if ((curl = curl_easy_init()) == NULL || (mem = open_memstream(&data, &len)) == NULL)
+		goto out;
+	snprintf(url, sizeof(url), "%s/v1/audit/%s?format=%s",
+		 base ? base : "https://127.0.0.1:8443", alerts ? "alerts" : "lookups",
+		 o->format ? o->format : "jsonl");
+	if (audit_url_param(curl, url, sizeof(url), "subject", subject) != 0 ||
+	    audit_url_param(curl, url, sizeof(url), "user", user) != 0 ||
+	    audit_url_param(curl, url, sizeof(url), "from", o->from_s) != 0 ||
+	    audit_url_param(curl, url, sizeof(url), "to", o->to_s) != 0) {
+		fprintf(stderr, "focal audit: query too long\n");
+		goto out;
+	}
+	if (cli_token_header(auth, sizeof(auth)) == 0)
+		hdrs = curl_slist_append(hdrs, auth);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, mem);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 300L);
+	if (cacert != NULL)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, cacert);
+	if (curl_easy_perform(curl) != CURLE_OK) {
+		fprintf(stderr, "focal audit: cannot reach focald: %s\n", errbuf);
+		goto out;
+	}
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	fclose(mem);
+	mem = NULL;
+	if (status != 200) {
+		fprintf(stderr, "focal audit: focald answered %ld: %.*s%s\n", status, (int)len,
+			data ? data : "", status == 401 ? " (focal login first)" : "");
+		goto out;
+	}
+	fwrite(data, 1, len, stdout);
 	if (fmt == AUDIT_FORMAT_JSON)
 		fputc('\n', stdout);
-	free(text);
-	return 0;
+	rc = 0;
+out:
+	if (mem != NULL)
+		fclose(mem);
+	free(data);
+	sodium_memzero(auth, sizeof(auth));
+	curl_slist_free_all(hdrs);
+	if (curl != NULL)
+		curl_easy_cleanup(curl);
+	return rc;
 }
 
 int cmd_audit(int argc, char **argv)

@@ -4,9 +4,10 @@
  * file:line).  Both work offline on the files, like focald would load them
  * (policy.h); nothing is sent to focald.
  *
- * The subject of `explain`: until the identity store lands, the user's roles,
- * unit and clearance are given as flags; explain_principal() is the one place
- * where a store lookup for --user plugs in.
+ * The subject of `explain`: with --user alone, the account's roles, unit and
+ * clearance as the identity store holds them (the store focal.yaml names,
+ * read directly); with --roles (and --unit, --clearance), a hypothetical
+ * subject given by flags.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -14,10 +15,12 @@
 #include <string.h>
 
 #include "auth/principal.h"
+#include "auth/user.h"
 #include "cli/commands.h"
 #include "core/config.h"
 #include "policy/policy.h"
 #include "sources/record.h"
+#include "store/store.h"
 
 static void policy_usage(FILE *f)
 {
@@ -87,21 +90,47 @@ out:
 	return rc;
 }
 
-/* The subject of an explanation.  With --user, this is where the identity
- * store's lookup (roles, unit, clearance of that account) plugs in; until
- * then the attributes come from the flags. */
-static int explain_principal(const char *user, const char *roles, const char *unit,
-			     const char *clearance, struct auth_principal *p)
+/* Fills p from the account user in the store of cfg. */
+static int explain_lookup(const struct config *cfg, const char *user, struct auth_principal *p)
+{
+	struct store *st = NULL;
+	struct focal_err err;
+	struct user u;
+	int rc;
+
+	if (store_open(cfg->store, cfg->path, &st, &err) != 0) {
+		fprintf(stderr, "focal: %s\n", err.msg);
+		return 1;
+	}
+	rc = user_get(st, user, &u, &err);
+	store_close(st);
+	if (rc != 0) {
+		fprintf(stderr, "focal: %s\n", err.msg);
+		return 1;
+	}
+	user_to_principal(&u, p);
+	if (u.status != USER_ACTIVE || u.locked)
+		printf("%-10s the account is %s: it cannot log in at all\n", "note:",
+		       u.status != USER_ACTIVE ? "disabled" : "locked");
+	return 0;
+}
+
+/* The subject of an explanation: the account --user in the identity store,
+ * or, with --roles, the attributes the flags give. */
+static int explain_principal(const struct config *cfg, const char *user, const char *roles,
+			     const char *unit, const char *clearance, struct auth_principal *p)
 {
 	static const char *const classes[] = { "not_sensitive", "restricted",
 					       "strictly_confidential" };
 	const char *r = roles;
 
 	memset(p, 0, sizeof(*p));
+	if (roles == NULL && user != NULL)
+		return explain_lookup(cfg, user, p);
 	snprintf(p->user, sizeof(p->user), "%s", user ? user : "(flags)");
 	if (roles == NULL) {
-		fprintf(stderr, "focal: looking up a user's roles needs the identity store, which "
-			"this build does not have yet; give --roles (and --unit, --clearance)\n");
+		fprintf(stderr, "focal: give --user U (an account) or --roles (and --unit, "
+			"--clearance)\n");
 		return 2;
 	}
 	while (*r != '\0' && p->nroles < PRINCIPAL_MAX_ROLES) {
@@ -158,14 +187,20 @@ static int explain_run(const struct explain_args *a, const struct config *cfg,
 	struct focal_err err;
 	int rc;
 
-	if ((rc = explain_principal(a->user, a->roles, a->unit, a->clearance, &p)) != 0)
+	char roles[PRINCIPAL_MAX_ROLES * PRINCIPAL_ID_MAX] = "";
+	size_t ro = 0;
+
+	if ((rc = explain_principal(cfg, a->user, a->roles, a->unit, a->clearance, &p)) != 0)
 		return rc;
+	for (size_t i = 0; i < p.nroles && ro < sizeof(roles); i++)
+		ro += (size_t)snprintf(roles + ro, sizeof(roles) - ro, "%s%s", i ? "," : "",
+				       p.roles[i]);
 	p.device_cert = a->device_cert;
 	if (a->mfa_age >= 0) {
 		p.mfa = true;
 		p.auth_time_ms = a->ctx.now_ms - a->mfa_age * 1000;
 	}
-	printf("%-10s %s (roles %s, unit %s, clearance %s)\n", "subject:", p.user, a->roles,
+	printf("%-10s %s (roles %s, unit %s, clearance %s)\n", "subject:", p.user, roles[0] ? roles : "-",
 	       p.unit[0] ? p.unit : "-", classification_name(p.clearance));
 	if (a->action == POLICY_ADMINISTER) {
 		if (a->object == NULL) {

@@ -5,8 +5,11 @@
  *
  * It opens the same SQLite file and sealing key as focald; a running focald
  * notices the change within a second (disabling ends the user's sessions).
- * Every change is recorded through audit_event with the operating-system
- * user who made it.
+ * Every change is recorded in the audit log with the operating-system user
+ * who made it: the CLI has no audit log of its own, so it stages the event
+ * (user_stage) and the store commits it into its audit_outbox table in the
+ * same transaction as the change; focald moves it into the audit log within
+ * a second (audit/audit_outbox.h).  No change without its audit record.
  *
  * TOTP: by default `add` leaves enrolment to the first login (the officer
  * scans the QR code the login screen shows); with --totp it enrols at once
@@ -32,6 +35,7 @@
 #include "auth/user.h"
 #include "cli/commands.h"
 #include "core/config.h"
+#include "store/store.h"
 
 static void user_usage(FILE *f)
 {
@@ -142,6 +146,32 @@ static void user_operator(struct auth_principal *who)
 	snprintf(who->user, sizeof(who->user), "os:%s", pw ? pw->pw_name : "unknown");
 	snprintf(who->name, sizeof(who->name), "focal user (command line)");
 	snprintf(who->roles[who->nroles++], sizeof(who->roles[0]), "admin");
+}
+
+/* Stages the audit event of the change about to be made (fields stolen): it
+ * commits with that change or not at all (store_outbox_stage). */
+static int user_stage(const char *type, const struct auth_principal *who, json_t *fields)
+{
+	struct focal_err err;
+	char *body;
+	int rc;
+
+	if (fields == NULL)
+		fields = json_object();
+	json_object_set_new(fields, "who", audit_principal_json(who));
+	body = json_dumps(fields, JSON_COMPACT);
+	json_decref(fields);
+	if (body == NULL) {
+		fprintf(stderr, "focal: out of memory\n");
+		return 1;
+	}
+	rc = store_outbox_stage(type, body, &err);
+	free(body);
+	if (rc != 0) {
+		fprintf(stderr, "focal: %s\n", err.msg);
+		return 1;
+	}
+	return 0;
 }
 
 static void user_print_enrolment(const struct login_result *r)
@@ -273,25 +303,28 @@ static int user_add(struct auth_runtime *rt, int argc, char **argv)
 	}
 	if (!no_password && user_read_password(pwfile, password, sizeof(password)) != 0)
 		return 1;
+	user_operator(&who);
+	if (user_stage("admin.user.create", &who, json_pack("{s:s}", "target", u.username)) != 0)
+		goto out;
 	if (user_create(rt->st, &u, no_password ? NULL : password, &err) != 0) {
 		fprintf(stderr, "focal: %s\n", err.msg);
 		goto out;
 	}
-	user_operator(&who);
-	audit_event("admin.user.create", &who, json_pack("{s:s}", "target", u.username), NULL);
 	printf("user %s created\n", u.username);
 	if (totp) {
+		if (user_stage("auth.mfa.enrol", &who, json_pack("{s:s}", "target", u.username)) != 0)
+			goto out;
 		if (login_enrol_direct(&rt->login, u.username, &enrol, &err) != 0) {
 			fprintf(stderr, "focal: %s\n", err.msg);
 			goto out;
 		}
-		audit_event("auth.mfa.enrol", &who, json_pack("{s:s}", "target", u.username), NULL);
 		user_print_enrolment(&enrol);
 	} else {
 		printf("TOTP: enrolment at first login (the login shows a QR code)\n");
 	}
 	rc = 0;
 out:
+	store_outbox_discard(); /* what did not commit */
 	login_result_clear(&enrol);
 	sodium_memzero(password, sizeof(password));
 	return rc;
@@ -351,12 +384,12 @@ int cmd_user(int argc, char **argv)
 		if (optind + 2 != argc && file == NULL) {
 			user_usage(stderr);
 			rc = 2;
-		} else if (user_read_password(file, password, sizeof(password)) == 0) {
+		} else if (user_read_password(file, password, sizeof(password)) == 0 &&
+			   user_stage("admin.user.password", &who,
+				      json_pack("{s:s}", "target", name)) == 0) {
 			if (user_set_password(rt.st, name, password, &err) != 0) {
 				fprintf(stderr, "focal: %s\n", err.msg);
 			} else {
-				audit_event("admin.user.password", &who, json_pack("{s:s}", "target", name),
-					    NULL);
 				printf("%s: password set\n", name);
 				rc = 0;
 			}
@@ -369,12 +402,13 @@ int cmd_user(int argc, char **argv)
 		if (optind + 3 != argc || user_parse_roles(argv[optind + 2], &u) != 0) {
 			user_usage(stderr);
 			rc = 2;
+		} else if (user_stage("admin.user.roles", &who,
+				      json_pack("{s:s, s:s}", "target", name, "roles",
+						argv[optind + 2])) != 0) {
+			rc = 1;
 		} else if (user_set_roles(rt.st, name, u.roles, u.nroles, &err) != 0) {
 			fprintf(stderr, "focal: %s\n", err.msg);
 		} else {
-			audit_event("admin.user.roles", &who,
-				    json_pack("{s:s, s:s}", "target", name, "roles", argv[optind + 2]),
-				    NULL);
 			printf("roles of %s: %s (their sessions ended)\n", name, argv[optind + 2]);
 			rc = 0;
 		}
@@ -395,7 +429,8 @@ int cmd_user(int argc, char **argv)
 		if (i == sizeof(simple) / sizeof(simple[0]) || optind + 2 != argc) {
 			user_usage(stderr);
 			rc = 2;
-		} else {
+		} else if (user_stage(simple[i].audit, &who, json_pack("{s:s}", "target", name)) ==
+			   0) {
 			int r = i == 0   ? user_set_status(rt.st, name, USER_DISABLED, &err)
 				: i == 1 ? user_set_status(rt.st, name, USER_ACTIVE, &err)
 				: i == 2 ? user_unlock(rt.st, name, &err)
@@ -404,13 +439,12 @@ int cmd_user(int argc, char **argv)
 			if (r != 0) {
 				fprintf(stderr, "focal: %s\n", err.msg);
 			} else {
-				audit_event(simple[i].audit, &who, json_pack("{s:s}", "target", name),
-					    NULL);
 				printf("%s: %s\n", name, simple[i].done);
 				rc = 0;
 			}
 		}
 	}
+	store_outbox_discard();
 	auth_close(&rt);
 	config_unref(cfg);
 	return rc;

@@ -28,6 +28,8 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "auth/auth.h"
+#include "auth/federation.h"
+#include "auth/oidc.h"
 #include "core/workpool.h"
 #include "audit/audit.h"
 #include "http/api.h"
@@ -295,6 +297,7 @@ int server_reload(struct server *srv, struct focal_err *err)
 		st->cfg = config_ref(cfg);
 		loop_post(&srv->loops[i].loop, &st->task);
 	}
+	federation_fetch(oidc_federation(cfg->oidc)); /* JWKS URLs: not fetched while parsing */
 	config_unref(srv->cfg);
 	srv->cfg = cfg;
 	metrics_inc(METRIC_CONFIG_RELOADS);

@@ -26,7 +26,8 @@ struct policy_config {
 };
 
 /* Used when focald's configuration has no `policy:` section: officers search
- * what their clearance allows, admins administer, auditors oversee.  No
+ * what their clearance allows, admins administer, auditors oversee (and
+ * only they read the lookups: separation of duties, admins see alerts).  No
  * purpose binding (there are no purpose codes to check against); deployments
  * write their own file (docs/policy.md, demo/policy.yaml). */
 static const char builtin_yaml[] =
@@ -40,11 +41,12 @@ static const char builtin_yaml[] =
 	"    effect: allow\n"
 	"    actions: [administer]\n"
 	"    subject: { roles: [admin] }\n"
+	"    resource: { admin: [users, roles, sessions, sources, policy, keys, alerts] }\n"
 	"  - name: builtin-auditors-audit\n"
 	"    effect: allow\n"
 	"    actions: [administer]\n"
 	"    subject: { roles: [auditor] }\n"
-	"    resource: { admin: [audit] }\n";
+	"    resource: { admin: [audit, alerts] }\n";
 
 /* --- canonical field ids ----------------------------------------------------- */
 

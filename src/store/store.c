@@ -122,9 +122,81 @@ int store_begin(sqlite3 *db, struct focal_err *err)
 	return store_exec(db, "BEGIN IMMEDIATE", err);
 }
 
+/* Audit events staged by this thread for its next commit (store.h). */
+struct store_staged {
+	char *type;
+	char *body;
+	int64_t ts_ms;
+	struct store_staged *next;
+};
+static _Thread_local struct store_staged *store_staged_head, *store_staged_tail;
+
+int store_outbox_stage(const char *type, const char *body, struct focal_err *err)
+{
+	struct store_staged *e = calloc(1, sizeof(*e));
+
+	if (e == NULL || (e->type = strdup(type)) == NULL || (e->body = strdup(body)) == NULL) {
+		if (e != NULL)
+			free(e->type);
+		free(e);
+		return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
+	}
+	e->ts_ms = store_now_ms();
+	if (store_staged_tail != NULL)
+		store_staged_tail->next = e;
+	else
+		store_staged_head = e;
+	store_staged_tail = e;
+	return FOCAL_OK;
+}
+
+void store_outbox_discard(void)
+{
+	while (store_staged_head != NULL) {
+		struct store_staged *e = store_staged_head;
+
+		store_staged_head = e->next;
+		free(e->type);
+		free(e->body);
+		free(e);
+	}
+	store_staged_tail = NULL;
+}
+
+/* Inserts the staged events into audit_outbox inside db's open transaction. */
+static int store_outbox_write(sqlite3 *db, struct focal_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = FOCAL_OK;
+
+	if (store_staged_head == NULL)
+		return FOCAL_OK;
+	if (sqlite3_prepare_v2(db, "INSERT INTO audit_outbox (ts_ms, type, body) VALUES (?1, ?2, ?3)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return store_err(db, err, "staging an audit event");
+	for (struct store_staged *e = store_staged_head; e != NULL; e = e->next) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, e->ts_ms);
+		sqlite3_bind_text(st, 2, e->type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, e->body, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			rc = store_err(db, err, "staging an audit event");
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int store_commit(sqlite3 *db, struct focal_err *err)
 {
-	return store_exec(db, "COMMIT", err);
+	int rc;
+
+	/* the change and its audit record commit together, or neither does */
+	if ((rc = store_outbox_write(db, err)) != 0 || (rc = store_exec(db, "COMMIT", err)) != 0)
+		return rc;
+	store_outbox_discard();
+	return FOCAL_OK;
 }
 
 void store_rollback(sqlite3 *db)
@@ -180,6 +252,14 @@ static const char *const store_migrations[] = {
 	"  auth_time_ms INTEGER NOT NULL"
 	");"
 	"CREATE INDEX sessions_user ON sessions(user_id);",
+	/* 2: audit events of admin changes made by the CLI, which has no audit
+	 * log of its own; focald moves them into its log (audit_outbox.c) */
+	"CREATE TABLE audit_outbox ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ts_ms INTEGER NOT NULL,"
+	"  type TEXT NOT NULL,"
+	"  body TEXT NOT NULL"                     /* the entry's fields, JSON */
+	");",
 };
 
 static int store_migrate(sqlite3 *db, struct focal_err *err)
@@ -335,6 +415,8 @@ void store_release(struct store *st, sqlite3 *db)
 {
 	if (db == NULL)
 		return;
+	if (!sqlite3_get_autocommit(db))
+		store_outbox_discard(); /* their change is rolled back: so are they */
 	store_rollback(db); /* never hand on an open transaction */
 	pthread_mutex_lock(&st->mu);
 	if (st->nidle < STORE_POOL_MAX) {

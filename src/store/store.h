@@ -53,6 +53,14 @@ int store_exec(struct sqlite3 *db, const char *sql, struct focal_err *err);
 int store_begin(struct sqlite3 *db, struct focal_err *err);   /* BEGIN IMMEDIATE */
 int store_commit(struct sqlite3 *db, struct focal_err *err);
 void store_rollback(struct sqlite3 *db);
+/* The audit outbox, for a process without an audit log of its own (the
+ * `focal user` CLI): an event staged here by the calling thread is inserted
+ * into the table audit_outbox by that thread's next store_commit, in the
+ * same transaction as the change it records (a rolled-back transaction, in
+ * store_release, discards it).  focald moves the rows into its audit log
+ * (audit/audit_outbox.h).  body is the entry's fields as JSON. */
+int store_outbox_stage(const char *type, const char *body, struct focal_err *err);
+void store_outbox_discard(void);
 /* Error from the connection's last failure: FOCAL_E_IO with sqlite's message. */
 int store_err(struct sqlite3 *db, struct focal_err *err, const char *what);
 

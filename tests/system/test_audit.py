@@ -348,10 +348,18 @@ def test_oversight_finds_who_looked_up_a_plate():
         status, _, body = s.d.request("GET", "/v1/audit/proof?entry=%d" % seq)
         proof = json.loads(body)
         check(status == 200 and proof["proof"] == "inclusion" and proof["signed"], proof)
-    r = focal("who-looked-up", "1-ABC-123", "--log", s.audit_dir, "--format", "csv")
-    check(r.returncode == 0 and r.stdout.count("\n") == 2 and ",dev," in r.stdout, r.stdout)
-    r = focal("user-activity", "dev", "--log", s.audit_dir, "--from", "2020-01-01")
-    check(r.returncode == 0 and r.stdout.count('"search.begin"') == 2, r.stdout)
+        # the CLI's oversight queries go through focald, which audits them
+        api = ["--url", "https://127.0.0.1:%d" % s.d.port, "--cacert", s.d.cert]
+        r = focal("who-looked-up", "1-ABC-123", "--format", "csv", *api)
+        check(r.returncode == 0 and r.stdout.count("\n") == 2 and ",dev," in r.stdout,
+              r.stdout + r.stderr)
+        r = focal("user-activity", "dev", "--from", "2020-01-01", *api)
+        check(r.returncode == 0 and r.stdout.count('"search.begin"') == 2, r.stdout + r.stderr)
+        s.wait_for(lambda e: e["type"] == "oversight.lookups" and e.get("user") == "dev"
+                   and e.get("from_ms", 0) > 0)
+        r = focal("who-looked-up", "1-ABC-123", "--log", s.audit_dir)
+        check(r.returncode == 2 and "through focald" in r.stderr,
+              "a direct, unaudited query: " + r.stdout + r.stderr)
     r = focal("prove", "--log", s.audit_dir, "--key",
               os.path.join(s.audit_dir, "audit-key.pub.pem"), "--from", "2")
     check(r.returncode == 0 and '"consistency"' in r.stdout, r.stdout + r.stderr)
