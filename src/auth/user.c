@@ -241,8 +241,10 @@ out:
 /* Runs one UPDATE of the row of username (?1; arg, when not NULL, is ?2) in
  * a transaction: FOCAL_E_INVAL if no user matched.  extra (may be NULL) runs
  * after it with ?1 bound too (e.g. deleting sessions). */
+/* Runs sql (?1 = username, ?2 = arg) on an existing user, then each of the
+ * NULL-terminated extra statements (?1 = username), in one transaction. */
 static int user_update(struct store *s, const char *username, const char *sql,
-		       const char *extra, const char *arg, struct focal_err *err)
+		       const char *const *extra, const char *arg, struct focal_err *err)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
@@ -252,11 +254,9 @@ static int user_update(struct store *s, const char *username, const char *sql,
 		return rc;
 	if ((rc = store_begin(db, err)) != 0)
 		goto out;
-	for (int pass = 0; pass < 2; pass++) {
-		const char *q = pass == 0 ? sql : extra;
+	for (size_t pass = 0; pass == 0 || (extra != NULL && extra[pass - 1] != NULL); pass++) {
+		const char *q = pass == 0 ? sql : extra[pass - 1];
 
-		if (q == NULL)
-			continue;
 		if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK) {
 			rc = store_err(db, err, "updating a user");
 			goto out;
@@ -370,8 +370,11 @@ int user_set_password(struct store *s, const char *username, const char *passwor
 	return rc;
 }
 
-static const char user_sessions_delete[] =
-	"DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?1)";
+/* The user's sessions, for changes that must end them (a running focald
+ * drops them from memory within a second, session.h). */
+static const char *const user_end_sessions[] = {
+	"DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?1)", NULL
+};
 
 int user_set_roles(struct store *s, const char *username, char roles[][PRINCIPAL_ID_MAX],
 		   size_t nroles, struct focal_err *err)
@@ -389,7 +392,7 @@ int user_set_roles(struct store *s, const char *username, char roles[][PRINCIPAL
 	/* sessions carry the roles of their login: end them, the user logs in
 	 * again with the new ones (least privilege takes effect at once) */
 	rc = user_update(s, username, "UPDATE users SET roles = ?2 WHERE username = ?1",
-			 user_sessions_delete, csv, err);
+			 user_end_sessions, csv, err);
 	if (rc == FOCAL_OK)
 		session_revoke_user(username, "roles changed");
 	return rc;
@@ -403,7 +406,7 @@ int user_set_status(struct store *s, const char *username, enum user_status stat
 
 	if (status == USER_DISABLED) {
 		rc = user_update(s, username, "UPDATE users SET status = 1 WHERE username = ?1",
-				 user_sessions_delete, NULL, err);
+				 user_end_sessions, NULL, err);
 		if (rc == FOCAL_OK)
 			session_revoke_user(username, "user disabled");
 		return rc;
@@ -417,22 +420,29 @@ int user_set_status(struct store *s, const char *username, enum user_status stat
 
 int user_unlock(struct store *s, const char *username, struct focal_err *err)
 {
+	static const char *const forget_failures[] = {
+		"DELETE FROM login_failures WHERE user_id ="
+		" (SELECT id FROM users WHERE username = ?1)", NULL
+	};
+
 	return user_update(s, username, "UPDATE users SET locked = 0 WHERE username = ?1",
-			   "DELETE FROM login_failures WHERE user_id ="
-			   " (SELECT id FROM users WHERE username = ?1)",
-			   NULL, err);
+			   forget_failures, NULL, err);
 }
 
 int user_reset_mfa(struct store *s, const char *username, struct focal_err *err)
 {
+	/* the sessions were opened with the old second factor: they end too */
+	static const char *const forget_factor[] = {
+		"DELETE FROM recovery_codes WHERE user_id ="
+		" (SELECT id FROM users WHERE username = ?1)",
+		"DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?1)",
+		NULL
+	};
 	int rc = user_update(s, username,
 			     "UPDATE users SET totp_secret = NULL, totp_enrolled = 0,"
 			     " totp_last_step = 0 WHERE username = ?1",
-			     "DELETE FROM recovery_codes WHERE user_id ="
-			     " (SELECT id FROM users WHERE username = ?1)",
-			     NULL, err);
+			     forget_factor, NULL, err);
 
-	/* the sessions were opened with the old second factor */
 	if (rc == FOCAL_OK)
 		session_revoke_user(username, "MFA reset");
 	return rc;

@@ -75,7 +75,8 @@ int user_set_status(struct store *st, const char *username, enum user_status s,
 		    struct focal_err *err);
 /* Clears the lockout and the failure counter. */
 int user_unlock(struct store *st, const char *username, struct focal_err *err);
-/* Forgets the TOTP secret and recovery codes: enrolment again at next login. */
+/* Forgets the TOTP secret and recovery codes and ends the sessions:
+ * enrolment again at next login. */
 int user_reset_mfa(struct store *st, const char *username, struct focal_err *err);
 
 /* Disables active accounts not used (no login, or created if never) for

@@ -156,21 +156,30 @@ out:
 static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
+	const char *what;
 } focal_commands[] = {
-	{ "search", cmd_search },
-	{ "user", cmd_user },
-	{ "policy", cmd_policy },
-	{ "audit", cmd_audit },
-	{ "login", cmd_login },
-	{ "logout", cmd_logout },
+	{ "search", cmd_search, "search every source; the briefing, warnings first" },
+	{ "login", cmd_login, "open a session (password + TOTP) for the commands below" },
+	{ "logout", cmd_logout, "end the session and forget its token" },
+	{ "user", cmd_user, "provision accounts (add, disable, enable, roles, list, reset-mfa)" },
+	{ "policy", cmd_policy, "check the access policy, explain a decision" },
+	{ "audit", cmd_audit, "verify the audit log, proofs, oversight queries, misuse alerts" },
 };
+
+/* The command list: what `focal` and `focal --help` print. */
+static void focal_usage(FILE *f)
+{
+	fprintf(f, "usage: focal COMMAND [OPTIONS]   (focal COMMAND --help for its options)\n");
+	for (size_t i = 0; i < sizeof(focal_commands) / sizeof(focal_commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", focal_commands[i].name, focal_commands[i].what);
+}
 
 int main(int argc, char **argv)
 {
 	int rc;
 
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-		usage(argc < 2 ? stderr : stdout);
+		focal_usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
 	for (size_t i = 0; i < sizeof(focal_commands) / sizeof(focal_commands[0]); i++) {
@@ -182,6 +191,6 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	fprintf(stderr, "focal: unknown command \"%s\"\n", argv[1]);
-	usage(stderr);
+	focal_usage(stderr);
 	return 2;
 }

@@ -340,6 +340,54 @@ def test_logout_clears_cookie_and_ends_session(idy):
     check(idy.get("/v1/auth/session", token=tok)[0] == 401, "bearer session alive after logout")
 
 
+def test_cli_list_roles_enable_reset_mfa(idy):
+    """`focal user list|roles|disable|enable|reset-mfa` against the running focald's store."""
+    import json
+    secret, _ = idy.user("lena")
+    tok = idy.login_ok("lena", secret)[0]["token"]
+    conf = ["user", "--config", idy.f.config]
+    r = idy.cli(*conf, "list", "--json")
+    check(r.returncode == 0, r.stderr)
+    users = {u["username"]: u for u in json.loads(r.stdout)}
+    check(users["lena"]["roles"] == ["officer"] and users["lena"]["status"] == "active" and
+          users["lena"]["mfa_enrolled"] is True, users.get("lena"))
+    # roles: an officer made auditor can no longer search, and can read the audit status
+    check(idy.cli(*conf, "roles", "lena", "auditor").returncode == 0, "roles")
+    r = idy.cli(*conf, "list", "--json")
+    check({u["username"]: u for u in json.loads(r.stdout)}["lena"]["roles"] ==
+          ["auditor"], r.stdout)
+    deadline = time.time() + 2
+    while idy.search(token=tok) == 200 and time.time() < deadline:
+        time.sleep(0.05)
+    check(idy.search(token=tok) in (401, 403), "an auditor searched")
+    # disable then enable: the old session is gone, a new login works
+    check(idy.cli(*conf, "disable", "lena").returncode == 0, "disable")
+    status, _, _ = idy.login("lena", code="000000")
+    check(status == 401, "disabled user logged in")
+    check(idy.cli(*conf, "enable", "lena").returncode == 0, "enable")
+    check(idy.cli(*conf, "roles", "lena", "officer").returncode == 0, "roles back")
+    check(idy.get("/v1/auth/session", token=tok)[0] == 401, "session survived disable/enable")
+    tok = idy.login_ok("lena", secret, time.time() + 30)[0]["token"]
+    check(idy.search(token=tok) == 200, "re-enabled officer cannot search")
+    # reset-mfa: the old TOTP secret no longer logs in; the next login enrols anew
+    check(idy.cli(*conf, "reset-mfa", "lena").returncode == 0, "reset-mfa")
+    status, _, data = idy.login("lena", code=totp(secret, time.time() - 30))
+    doc = json.loads(data) if status == 200 else {}
+    check(status == 200 and doc.get("status") == "mfa_enrolment" and "token" not in doc,
+          "the TOTP secret before reset-mfa still opens a session: %d %s" % (status, data))
+    status, _, data = idy.login("lena", code="")
+    doc = json.loads(data) if status == 200 else {}
+    check(status == 200 and doc.get("status") == "mfa_enrolment",
+          "after reset-mfa the next login must enrol: %d %s" % (status, data))
+    check(idy.get("/v1/auth/session", token=tok)[0] == 401, "session survived reset-mfa")
+    r = idy.cli(*conf, "list", "--json")
+    check({u["username"]: u for u in json.loads(r.stdout)}["lena"]["mfa_enrolled"]
+          is False, r.stdout)
+    for bad in (["roles", "lena", "superuser"], ["enable", "nobody"], ["reset-mfa", "nobody"]):
+        r = idy.cli(*conf, *bad)
+        check(r.returncode != 0 and r.stderr.strip() != "", "focal user %s accepted" % bad)
+
+
 def test_session_fixation_refused(idy):
     import json
     secret, _ = idy.user("liam")
@@ -487,6 +535,7 @@ SHARED = [
     test_lockout_after_5_failures_until_admin_unlock,
     test_admin_api_roles_sessions_and_officer_forbidden,
     test_disabled_user_session_dead_within_one_second,
+    test_cli_list_roles_enable_reset_mfa,
     test_logout_clears_cookie_and_ends_session,
     test_session_fixation_refused,
 ]

@@ -248,9 +248,28 @@ static void test_account_states(void **state)
 	{
 		size_t n = 0;
 
+		unsigned char other[TOTP_SECRET_BYTES];
+
+		make_user("freya", other, NULL); /* created now: must stay active */
+		/* enabling restarts the clock (an admin just vouched for the account) */
 		assert_int_equal(user_set_status(st, "erik", USER_ACTIVE, NULL), FOCAL_OK);
+		assert_int_equal(user_disable_inactive(st, 90, now, &n, NULL), FOCAL_OK);
+		assert_int_equal(n, 0);
+		assert_int_equal(store_acquire(st, &db, NULL), FOCAL_OK);
+		assert_int_equal(store_exec(db, "UPDATE users SET last_used = 1000, created = 1000"
+						" WHERE username = 'erik'", NULL), FOCAL_OK);
+		store_release(st, db);
+		assert_int_equal(user_disable_inactive(st, 90, now, &n, NULL), FOCAL_OK);
+		assert_int_equal(n, 1);
+		assert_int_equal(user_get(st, "erik", &u, NULL), FOCAL_OK);
+		assert_int_equal(u.status, USER_DISABLED);
+		assert_int_equal(user_get(st, "freya", &u, NULL), FOCAL_OK);
+		assert_int_equal(u.status, USER_ACTIVE);
+		/* 91 days on, freya too */
 		assert_int_equal(user_disable_inactive(st, 90, now + 91L * 86400, &n, NULL), FOCAL_OK);
 		assert_true(n >= 1);
+		assert_int_equal(user_get(st, "freya", &u, NULL), FOCAL_OK);
+		assert_int_equal(u.status, USER_DISABLED);
 		assert_int_equal(user_set_status(st, "erik", USER_ACTIVE, NULL), FOCAL_OK);
 	}
 	/* outside the validity dates */
