@@ -5,6 +5,8 @@
  */
 #include "core/config.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,6 +43,80 @@ static void server_defaults(struct server_config *s)
 	s->timeout_ms = 10000;
 	s->search_deadline_ms = 5000;
 	s->hsts_max_age = 31536000;
+	s->metrics_allow[0].addr = 0x7f000001u; /* 127.0.0.1/32 */
+	s->metrics_allow[0].mask = 0xffffffffu;
+	s->nmetrics_allow = 1;
+}
+
+/* "a.b.c.d" or "a.b.c.d/len" into an IPv4 network. */
+static int server_net_parse(const struct cfg_node *item, struct server_net *out,
+			    struct focal_err *err)
+{
+	const char *text = cfg_scalar(item), *slash;
+	char host[INET_ADDRSTRLEN];
+	struct in_addr in;
+	long len = 32;
+	size_t hl;
+
+	if (text == NULL)
+		return cfg_error(item, err, "expected an IPv4 address or network (a.b.c.d/len)");
+	slash = strchr(text, '/');
+	hl = slash != NULL ? (size_t)(slash - text) : strlen(text);
+	if (hl >= sizeof(host))
+		goto bad;
+	memcpy(host, text, hl);
+	host[hl] = '\0';
+	if (inet_pton(AF_INET, host, &in) != 1)
+		goto bad;
+	if (slash != NULL) {
+		char *end;
+
+		errno = 0;
+		len = strtol(slash + 1, &end, 10);
+		if (slash[1] == '\0' || *end != '\0' || errno != 0 || len < 0 || len > 32)
+			goto bad;
+	}
+	out->mask = len == 0 ? 0 : 0xffffffffu << (32 - len);
+	out->addr = ntohl(in.s_addr) & out->mask;
+	return FOCAL_OK;
+bad:
+	return cfg_error(item, err, "'%s' is not an IPv4 address or network (a.b.c.d/len)", text);
+}
+
+static int server_metrics_allow(const struct cfg_node *n, struct server_config *s,
+				struct focal_err *err)
+{
+	struct cfg_node seq, item;
+	int rc;
+
+	if (!cfg_map_get(n, "metrics_allow", &seq))
+		return FOCAL_OK;
+	if ((rc = cfg_expect_seq(&seq, "metrics_allow", err)) != FOCAL_OK)
+		return rc;
+	if (cfg_len(&seq) > SERVER_METRICS_ALLOW_MAX)
+		return cfg_error(&seq, err, "at most %d networks", SERVER_METRICS_ALLOW_MAX);
+	s->nmetrics_allow = 0; /* an empty list: nobody reads /metrics */
+	for (size_t i = 0; i < cfg_len(&seq); i++) {
+		cfg_seq_at(&seq, i, &item);
+		if ((rc = server_net_parse(&item, &s->metrics_allow[i], err)) != FOCAL_OK)
+			return rc;
+		s->nmetrics_allow++;
+	}
+	return FOCAL_OK;
+}
+
+bool server_net_allows(const struct server_net *nets, size_t n, const char *addr)
+{
+	struct in_addr in;
+	uint32_t a;
+
+	if (addr == NULL || inet_pton(AF_INET, addr, &in) != 1)
+		return false;
+	a = ntohl(in.s_addr);
+	for (size_t i = 0; i < n; i++)
+		if ((a & nets[i].mask) == nets[i].addr)
+			return true;
+	return false;
 }
 
 static int config_server(const struct cfg_node *n, struct server_config *s,
@@ -49,7 +125,7 @@ static int config_server(const struct cfg_node *n, struct server_config *s,
 	static const char *const keys[] = {
 		"listen", "port", "threads", "workers", "tls_cert", "tls_key", "tls_client_ca",
 		"max_connections", "max_header_bytes", "max_body_bytes", "timeout_ms",
-		"search_deadline_ms", "hsts_max_age", NULL
+		"search_deadline_ms", "hsts_max_age", "metrics_allow", NULL
 	};
 	int rc;
 
@@ -71,7 +147,8 @@ static int config_server(const struct cfg_node *n, struct server_config *s,
 	    (rc = cfg_get_long(n, "timeout_ms", false, 100, 600000, &s->timeout_ms, err)) != 0 ||
 	    (rc = cfg_get_long(n, "search_deadline_ms", false, 10, 120000, &s->search_deadline_ms,
 			       err)) != 0 ||
-	    (rc = cfg_get_long(n, "hsts_max_age", false, 0, 63072000, &s->hsts_max_age, err)) != 0)
+	    (rc = cfg_get_long(n, "hsts_max_age", false, 0, 63072000, &s->hsts_max_age, err)) != 0 ||
+	    (rc = server_metrics_allow(n, s, err)) != 0)
 		return rc;
 	return FOCAL_OK;
 }

@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/err.h"
 #include "search/query.h"
@@ -43,6 +44,8 @@ enum classification {
 };
 const char *classification_name(enum classification c);
 
+#define SERVER_METRICS_ALLOW_MAX 16
+
 struct server_config {
 	char *listen_host;        /* default 127.0.0.1 */
 	long port;                /* default 8443 */
@@ -56,7 +59,16 @@ struct server_config {
 	long timeout_ms;          /* read/write idle timeout; default 10000 */
 	long search_deadline_ms;  /* overall deadline of one search; default 5000 */
 	long hsts_max_age;        /* default 31536000 */
+	/* who may read /metrics (source names, rates): IPv4 networks, host
+	 * byte order; default 127.0.0.1/32 only */
+	struct server_net {
+		uint32_t addr, mask;
+	} metrics_allow[SERVER_METRICS_ALLOW_MAX];
+	size_t nmetrics_allow;
 };
+
+/* True when the IPv4 address in dotted form is in one of the networks. */
+bool server_net_allows(const struct server_net *nets, size_t n, const char *addr);
 
 /* Default per-source values (`defaults:` section). */
 struct source_defaults {

@@ -52,12 +52,26 @@ static void api_healthz(struct evhttp_request *req, struct server_loop *sl)
 				"draining", sl->draining));
 }
 
+/* Source names and search rates are for the operators' monitoring only:
+ * served to server.metrics_allow (default: this machine). */
 static void api_metrics(struct evhttp_request *req, struct server_loop *sl)
 {
-	struct evbuffer *buf = evbuffer_new();
-	char *text = metrics_render();
+	const struct server_config *c = &sl->srv->cfg->server;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	const char *peer = NULL;
+	ev_uint16_t port = 0;
+	struct evbuffer *buf;
+	char *text;
 
-	(void)sl;
+	if (evcon != NULL)
+		evhttp_connection_get_peer(evcon, (char **)&peer, &port);
+	if (!server_net_allows(c->metrics_allow, c->nmetrics_allow, peer)) {
+		reply_error(req, 403, "Forbidden", FOCAL_E_DENIED,
+			    "/metrics is not served to this address (server.metrics_allow)");
+		return;
+	}
+	buf = evbuffer_new();
+	text = metrics_render();
 	reply_headers(req, "text/plain; version=0.0.4");
 	if (buf != NULL && text != NULL)
 		evbuffer_add(buf, text, strlen(text));

@@ -615,6 +615,17 @@ def test_metrics_and_healthz():
         check(status == 200 and json.loads(body)["sources"] == 1, body)
     finally:
         check(d.stop() == 0, "focald exit code")
+    # only server.metrics_allow may read them: 127.0.0.1 is not in 10.0.0.0/8
+    d = Focald(BUILD, SQLITE_SOURCE % {"path": make_sqlite(tempfile.mkdtemp())},
+               server_extra="  metrics_allow: [10.0.0.0/8, 192.168.1.7]\n")
+    d.start()
+    try:
+        status, _, body = d.request("GET", "/metrics")
+        check(status == 403 and b"metrics_allow" in body and b"focal_" not in body,
+              "metrics served outside metrics_allow: %d %s" % (status, body[:200]))
+        check(d.request("GET", "/healthz")[0] == 200, "healthz stays public")
+    finally:
+        check(d.stop() == 0, "focald exit code")
 
 
 def test_cli_prints_warnings_first_and_json():

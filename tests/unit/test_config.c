@@ -257,6 +257,13 @@ static void test_invalid_configs(void **state)
 		  "bad.yaml:1:9: ", "missing required key 'tls_key'" },
 		{ "unknown server key", "server: {tls_cert: c, tls_key: k, treads: 2}\n" L2 L3,
 		  "bad.yaml:1:35: ", "unknown key 'treads'" },
+		{ "bad metrics_allow network",
+		  "server: {tls_cert: c, tls_key: k, metrics_allow: [127.0.0.1, 10.0.0.0/33]}\n"
+		  L2 L3 L4 L5 L6 L7 L8 L9,
+		  "bad.yaml:1:62: ", "'10.0.0.0/33' is not an IPv4 address or network" },
+		{ "metrics_allow not a list",
+		  "server: {tls_cert: c, tls_key: k, metrics_allow: localhost}\n" L2 L3 L4 L5 L6 L7 L8 L9,
+		  "bad.yaml:1:50: ", "metrics_allow: expected a list" },
 		{ "bad defaults", L1 "defaults: {deadline_ms: 0}\n" L2 L3 L4 L5 L6 L7 L8 L9,
 		  "bad.yaml:2:25: ", "deadline_ms: expected an integer from 1 to 60000" },
 		{ "sources not a list", L1 "sources: {a: 1}\n",
