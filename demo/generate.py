@@ -1785,9 +1785,19 @@ def main():
         make_cert(args.out)
     if args.export:
         export.export(args.out, args)
-    print("demo city written to %s in %.1f s: %s" % (
-        args.out, time.monotonic() - t0, ", ".join("%s %d" % kv for kv in counts.items())))
+    print_counts(args.out, time.monotonic() - t0, names, counts)
     return 0
+
+
+def print_counts(out, seconds, names, counts):
+    """The records of every source (the rows an officer search can meet)."""
+    key = {"population": "persons", "police_reports": "reports"}
+    extra = {"population": "(%d addresses)" % counts["addresses"],
+             "police_reports": "(%d people involved)" % counts["report_involvements"]}
+    print("demo city written to %s in %.1f s: %d sources" % (out, seconds, len(names)))
+    for name in names:
+        print(("  %-20s %9d %s" % (name, counts[key.get(name, name)], extra.get(name, ""))).rstrip())
+    print("  %-20s %9d" % ("alerts (all sources)", counts["alerts"]))
 
 
 if __name__ == "__main__":
