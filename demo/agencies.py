@@ -367,7 +367,8 @@ MEASURES = [  # weight, measure, instruction (None: no measure)
      "Vérifier la présence de la victime; en cas de contact, dresser PV et aviser le parquet."),
     (4, "interdiction de lieu (quartier / stade)",
      "Si la personne est sur le lieu interdit: dresser PV, éloigner et aviser le parquet."),
-    (3, "interdiction de détenir des armes",
+    # (worded without "armes": focald would rank it "armed and dangerous")
+    (3, "interdiction de détention et de port (loi du 8 juin 2006)",
      "Toute arme trouvée doit être saisie; aviser le parquet."),
     (2, "interdiction d'exercer (mineurs)", "Vérifier l'activité exercée; aviser le parquet."),
 ]
@@ -550,18 +551,19 @@ def build_anpr_watchlist(ctx):
     cams = ["E19 Kontich", "R1 Antwerpen-Centrum", "E40 Gent-Oost", "E411 Wavre", "E25 Liège-Guillemins",
             "E40 Eupen", "Ring Brussel Anderlecht"]
 
-    def add(plate, lst, action, reason):
-        rows.append(("ANPR-%d-%05d" % (2024 + len(rows) % 2, len(rows) + 1), plate, lst, reason, action,
+    def add(plate, lst, action, reason, marker=None):
+        rows.append(("ANPR-%d-%05d" % (2024 + len(rows) % 2, len(rows) + 1), plate, lst, marker, reason, action,
                      ctx.date(2024, 2025).isoformat(), cams[rng.randrange(len(cams))],
                      "%s %02d:%02d" % (ctx.date(2025, 2025).isoformat(), rng.randrange(24), rng.randrange(60))))
 
     add("1ABC123", ANPR_LISTS[0][0], "Do not stop alone: driver probably armed. Report position, request backup.",
-        "Used in the armed robbery of a jeweller, Antwerpen, 14/02/2025")
+        "Used in the armed robbery of a jeweller, Antwerpen, 14/02/2025", "ARMED")
     for v in rng.sample(ctx.reg_vehicles, min(len(ctx.reg_vehicles), ctx.n(50, 5) - 1)):
         lst, action = ANPR_LISTS[rng.randrange(len(ANPR_LISTS))]
         add(v["plate"], lst, action, "Request of the investigating unit")
     write(ctx, "anpr_watchlist.db", [
-        """CREATE TABLE watchlist (entry_id TEXT PRIMARY KEY, plate TEXT NOT NULL, list TEXT NOT NULL, reason TEXT,
+        """CREATE TABLE watchlist (entry_id TEXT PRIMARY KEY, plate TEXT NOT NULL, list TEXT NOT NULL,
+           risk_marker TEXT, reason TEXT,
            action TEXT, added_on TEXT, last_hit_camera TEXT, last_hit_at TEXT)"""],
         {"watchlist": rows}, ["CREATE INDEX watchlist_plate ON watchlist(plate)"])
     ctx.counts["anpr_watchlist"] = len(rows)
@@ -734,7 +736,10 @@ LIEGE_SELECT = """SELECT 'LG-' || x.id AS ref, r.numero, substr(r.horodatage,1,1
 FROM intervenant x JOIN rapport r ON r.id = x.rapport_id"""
 EUPEN_SELECT = """SELECT 'WG/' || b.rowid AS ref, e.einsatznummer, %s AS datum, e.art, e.ort,
        %s AS nrn, b.nachname, b.vorname, %s AS geboren, b.rolle, b.warnhinweis, b.verhaltenshinweis,
-       b.vorname || ' ' || b.nachname AS name
+       b.vorname || ' ' || b.nachname AS name,
+       CASE b.warnhinweis WHEN 'bewaffnet' THEN 'armed' WHEN 'gewalttätig gegenüber Polizei'
+            THEN 'violence against police' WHEN 'psychisch auffällig - Selbstgefährdung'
+            THEN 'vulnerable person' END AS stufe
 FROM beteiligte b JOIN einsaetze e ON e.einsatznummer = b.einsatznummer""" % (
     ISO_DMY("e.datum"), gen.sql_compact("b.nationalregisternummer", ".- "), ISO_DMY("b.geburtsdatum"))
 SIS_SELECT = """SELECT sis_id, surname, forenames, date_of_birth, nationality,
@@ -855,7 +860,8 @@ def config_sources():
       involved_name: name
       unit: {value: PZ Weser-Göhl}
 """ + person_map("nrn", "nachname", "vorname", "geboren") + alert_map(
-            when="warnhinweis", category="warnhinweis", instruction="verhaltenshinweis", reference="ref",
+            when="warnhinweis", category="warnhinweis", severity="stufe", instruction="verhaltenshinweis",
+            reference="ref",
             subject_name="name", subject_national_number="nrn", subject_birth_date="geboren",
             issued_by="{value: Polizeizone Weser-Göhl}")))
     S.append(person_source(
@@ -940,13 +946,14 @@ def config_sources():
     S.append(("anpr_watchlist", "sqlite", "Federal Police - ANPR watch-list (national ANPR platform)",
               "restricted", "Plates on the ANPR watch-list and their last camera hit (English schema).",
               "anpr_watchlist.db",
-              {"plate": """SELECT entry_id, plate, list, reason, action, added_on,
+              {"plate": """SELECT entry_id, plate, list, risk_marker, reason, action, added_on,
        'Last seen: ' || last_hit_camera || ' at ' || last_hit_at || '. ' || reason AS why
 FROM watchlist
 WHERE plate = :plate"""},
               """    alert:
       when: entry_id
       category: list
+      severity: risk_marker
       reason: why
       instruction: action
       reference: entry_id
@@ -991,7 +998,8 @@ FROM notes
     S.append(("address_notes_eupen", "sqlite", "Stadt Eupen - Ordnungsamt (Adresshinweise)", "not_sensitive",
               "Hazards known to the town of Eupen at an address (German schema).", "adresshinweise_eupen.db",
               {"address": """SELECT 'EUP-' || hinweis_nr AS referenz, strasse, hausnummer, plz, ort, kategorie, beschreibung,
-       dienststelle, strasse || ' ' || hausnummer || ', ' || plz || ' ' || ort AS adresse
+       dienststelle, strasse || ' ' || hausnummer || ', ' || plz || ' ' || ort AS adresse,
+       CASE kategorie WHEN 'Waffen im Haus' THEN 'weapons' WHEN 'gefährlicher Hund' THEN 'dangerous dog' END AS stufe
 FROM hinweise
 """ + address_where("strasse", "hausnummer", "plz")},
               """    address:
@@ -1003,6 +1011,7 @@ FROM hinweise
     alert:
       when: kategorie
       category: kategorie
+      severity: stufe
       instruction: beschreibung
       reference: referenz
       address: adresse
