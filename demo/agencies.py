@@ -332,7 +332,7 @@ def build_sis(ctx):
         "(Staatsanwaltschaft Aachen): armed robbery.", "ARMED")
     iso3 = {"BE": "BEL", "MA": "MAR", "TR": "TUR", "IT": "ITA", "CD": "COD", "PL": "POL", "RO": "ROU", "DE": "DEU"}
     while len(rows) < ctx.n(60, 6):
-        w, art, typ, action, markers = ctx.weighted(SIS_ARTICLES)
+        _, art, typ, action, markers = ctx.weighted(SIS_ARTICLES)
         state = SIS_STATES[rng.randrange(len(SIS_STATES) - 1)]
         if rng.random() < 0.6:
             p = ctx.adults[rng.randrange(len(ctx.adults))]
@@ -372,9 +372,9 @@ MEASURES = [  # weight, measure, instruction (None: no measure)
      "Toute arme trouvée doit être saisie; aviser le parquet."),
     (2, "interdiction d'exercer (mineurs)", "Vérifier l'activité exercée; aviser le parquet."),
 ]
-COURTS = ["Tribunal correctionnel de Liège", "Tribunal correctionnel de Bruxelles (FR)", "Correctionele rechtbank Antwerpen",
-          "Correctionele rechtbank Gent", "Tribunal correctionnel de Namur", "Tribunal de police de Charleroi",
-          "Strafgericht Eupen"]
+COURTS = ["Tribunal correctionnel de Liège", "Tribunal correctionnel de Bruxelles (FR)",
+          "Correctionele rechtbank Antwerpen", "Correctionele rechtbank Gent", "Tribunal correctionnel de Namur",
+          "Tribunal de police de Charleroi", "Strafgericht Eupen"]
 
 
 def build_criminal_records(ctx):
@@ -529,7 +529,8 @@ def build_vehicle_inspection(ctx):
         valid = last + datetime.timedelta(days=365) if result != "rood" else last + datetime.timedelta(days=15)
         p = gen.plate_dashed(v["plate"]).replace("-", " ")
         rows.append((p, v["vin"], gen.d_slash(last), result, gen.d_slash(valid),
-                     rng.choice(["GOCA Antwerpen-Noord", "Autokeuring Gent", "SBAT Wavre", "AIBV Liège", "Autosécurité Namur"])))
+                     rng.choice(["GOCA Antwerpen-Noord", "Autokeuring Gent", "SBAT Wavre", "AIBV Liège",
+                                 "Autosécurité Namur"])))
     write(ctx, "autokeuring.db", [
         """CREATE TABLE keuringen (nummerplaat TEXT NOT NULL, chassisnummer TEXT, datum_keuring TEXT,
            resultaat TEXT, geldig_tot TEXT, station TEXT)"""],
@@ -582,7 +583,7 @@ def build_firearm_licences(ctx):
     rng = ctx.rng
     persons = {p.nn: p for p in ctx.city.persons}
     rows = []
-    for serial, make, model, cal, cat, status, hnn, hname, regdate, alert in ctx.arms:
+    for serial, make, model, _, cat, _, hnn, hname, regdate, _ in ctx.arms:
         if cat == "en vente libre" or rng.random() < 0.05:
             continue
         nn = hnn.replace(".", "").replace("-", "")
@@ -613,7 +614,8 @@ LIEGE_NOTES = [
     ("chien dangereux", "Chien de type molossoïde non tenu en laisse; ne pas entrer sans le propriétaire.",
      "Service du bien-être animal"),
     ("bâtiment insalubre", "Arrêté d'inhabitabilité; risque d'effondrement du plancher.", "Service de l'urbanisme"),
-    ("personne vulnérable isolée", "Occupant âgé sous oxygène; prévenir le CPAS en cas d'intervention.", "CPAS de Liège"),
+    ("personne vulnérable isolée", "Occupant âgé sous oxygène; prévenir le CPAS en cas d'intervention.",
+     "CPAS de Liège"),
     ("stockage de produits dangereux", "Bonbonnes de gaz stockées dans la cave; risque d'explosion.",
      "Pompiers - Zone Liège"),
 ]
@@ -625,7 +627,7 @@ EUPEN_NOTES = [
 ]
 
 
-def build_city_notes(ctx, db, name, pcs, n, templates, planted):
+def build_city_notes(ctx, pcs, n, templates, planted):
     rng = ctx.rng
     addrs = [a for a in ctx.city.addresses if a[4] in pcs and (a[1], a[2]) not in ctx.city.reserved_addr]
     rows = list(planted)
@@ -636,8 +638,8 @@ def build_city_notes(ctx, db, name, pcs, n, templates, planted):
 
 
 def build_address_notes_liege(ctx):
-    rows = build_city_notes(ctx, "notes_adresses_liege.db", "address_notes_liege", ("4000", "4020"), ctx.n(25, 3),
-                            LIEGE_NOTES, [(1, "Rue Féronstrée", "45", "4000", "Liège", "chien dangereux",
+    rows = build_city_notes(ctx, ("4000", "4020"), ctx.n(25, 3), LIEGE_NOTES,
+                            [(1, "Rue Féronstrée", "45", "4000", "Liège", "chien dangereux",
                                            "Pitbull non déclaré, agressif; le propriétaire refuse l'accès. "
                                            "Ne pas entrer sans le service animalier.",
                                            "Service du bien-être animal", "2025-02-11")])
@@ -650,8 +652,8 @@ def build_address_notes_liege(ctx):
 
 
 def build_address_notes_eupen(ctx):
-    rows = build_city_notes(ctx, "adresshinweise_eupen.db", "address_notes_eupen", ("4700",), ctx.n(8, 2),
-                            EUPEN_NOTES, [(1, "Klötzerbahn", "12", "4700", "Eupen", "Waffen im Haus",
+    rows = build_city_notes(ctx, ("4700",), ctx.n(8, 2), EUPEN_NOTES,
+                            [(1, "Klötzerbahn", "12", "4700", "Eupen", "Waffen im Haus",
                                            "Bewohner besitzt mehrere Jagdwaffen (Waffenschrank im Keller).",
                                            "Ordnungsamt Eupen", "2024-10-02")])
     rows = [(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], gen.d_dot(datetime.date.fromisoformat(r[8])))
@@ -978,7 +980,8 @@ WHERE plate = :plate"""},
                   issued_by="uitgever")))
     S.append(("address_notes_liege", "sqlite", "Ville de Liège - services communaux (notes d'adresse)",
               "not_sensitive", "Hazards known to the city of Liège at an address (French schema).",
-              "notes_adresses_liege.db", {"address": """SELECT 'LIE-' || id AS reference, rue, numero, code_postal, localite, type_risque,
+              "notes_adresses_liege.db",
+              {"address": """SELECT 'LIE-' || id AS reference, rue, numero, code_postal, localite, type_risque,
        description, service, date_note, rue || ' ' || numero || ', ' || code_postal || ' ' || localite AS adresse
 FROM notes
 """ + address_where("rue", "numero", "code_postal")},
@@ -997,8 +1000,8 @@ FROM notes
       issued_by: service"""))
     S.append(("address_notes_eupen", "sqlite", "Stadt Eupen - Ordnungsamt (Adresshinweise)", "not_sensitive",
               "Hazards known to the town of Eupen at an address (German schema).", "adresshinweise_eupen.db",
-              {"address": """SELECT 'EUP-' || hinweis_nr AS referenz, strasse, hausnummer, plz, ort, kategorie, beschreibung,
-       dienststelle, strasse || ' ' || hausnummer || ', ' || plz || ' ' || ort AS adresse,
+              {"address": """SELECT 'EUP-' || hinweis_nr AS referenz, strasse, hausnummer, plz, ort, kategorie,
+       beschreibung, dienststelle, strasse || ' ' || hausnummer || ', ' || plz || ' ' || ort AS adresse,
        CASE kategorie WHEN 'Waffen im Haus' THEN 'weapons' WHEN 'gefährlicher Hund' THEN 'dangerous dog' END AS stufe
 FROM hinweise
 """ + address_where("strasse", "hausnummer", "plz")},
@@ -1045,14 +1048,13 @@ LABEL_PERSONS = [
      "signalering", "dader_rrn", "dader_naam", "dader_voornaam", "geboren", False, True),
 ]
 # alerts on vehicles and firearms: (source, database, select, alert reference, category, plate or NULL,
-# compact serial or NULL, national number or NULL: reachable by that number too)
+# national number or NULL: reachable by that number too)
 LABEL_OBJECTS = [
-    ("vehicle_insurance", "assurance_auto.db", INS_SELECT, "numero_police", "signalement", "plaque_norm", "NULL",
+    ("vehicle_insurance", "assurance_auto.db", INS_SELECT, "numero_police", "signalement", "plaque_norm",
      "preneur_nn"),
-    ("vehicle_inspection", "autokeuring.db", KEUR_SELECT, "ref", "signalering", "plaat", "NULL", "NULL"),
-    ("anpr_watchlist", "anpr_watchlist.db", "SELECT * FROM watchlist", "entry_id", "list", "plate", "NULL", "NULL"),
-    ("firearm_licences", "wapenvergunningen.db", WV_SELECT, "vergunningnr", "signalering", "NULL", "serie",
-     "houder_rrn"),
+    ("vehicle_inspection", "autokeuring.db", KEUR_SELECT, "ref", "signalering", "plaat", "NULL"),
+    ("anpr_watchlist", "anpr_watchlist.db", "SELECT * FROM watchlist", "entry_id", "list", "plate", "NULL"),
+    ("firearm_licences", "wapenvergunningen.db", WV_SELECT, "vergunningnr", "signalering", "NULL", "houder_rrn"),
 ]
 NAME_SOURCES = tuple(s[0] for s in LABEL_PERSONS)
 LOOSE_SOURCES = tuple(s[0] for s in LABEL_PERSONS if s[9])

@@ -299,11 +299,11 @@ class City:
                                    cat, nn, born, fam, giv)
                     self.attach(a, owner)
             con.close()
-        for src, db, sel, refc, catc, platec, serialc, nnc in agencies.LABEL_OBJECTS:
+        for src, db, sel, refc, catc, platec, nnc in agencies.LABEL_OBJECTS:
             con = self.db(db)
-            for rf, cat, plate, serial, nn in con.execute(
-                    "SELECT %s, %s, %s, %s, %s FROM (%s) WHERE %s IS NOT NULL ORDER BY 1"
-                    % (refc, catc, platec, serialc, nnc, sel, catc)):
+            for rf, cat, plate, nn in con.execute(
+                    "SELECT %s, %s, %s, %s FROM (%s) WHERE %s IS NOT NULL ORDER BY 1"
+                    % (refc, catc, platec, nnc, sel, catc)):
                 r = ref(src, "alert", "%s alert %s (%s)" % (src, rf, cat), reference=rf)
                 if plate:
                     self.plate_alerts.setdefault(plate, []).append(r)
