@@ -90,6 +90,11 @@ POLISH = (_names("Piotr Tomasz Krzysztof Pawel"), _names("Agnieszka Ewa Katarzyn
           _names("Nowak Kowalski Wójcik Kaminski Lewandowski"))
 ROMANIAN = (_names("Andrei Ion Mihai Florin"), _names("Ioana Elena Andreea Mihaela"),
             _names("Popescu Ionescu Stan Dumitru Constantin"))
+# the German-speaking Community (Eupen, Sankt Vith)
+GERMAN = (_names("Jürgen Klaus Stefan Thomas Andreas Michael Uwe Dieter Lukas Niklas Jonas Tobias"),
+          _names("Ursula Sabine Monika Petra Anja Katrin Jana Lena Leonie Sophie Birgit Jutta"),
+          _names("""Müller Schmitz Kohnen Meyer Krings Schröder Lentz Heinen Jost Kessler Cremer Brüll
+Fank Hilligsmann Mockel Pankert Weynand Küpper"""))
 
 FLEMISH_PLACES = ["Antwerpen", "Gent", "Leuven", "Mechelen", "Brugge", "Hasselt", "Aalst",
                   "Kortrijk", "Oostende", "Genk", "Turnhout", "Lier", "Sint-Niklaas", "Roeselare"]
@@ -97,7 +102,7 @@ FRENCH_PLACES = ["Liège", "Namur", "Charleroi", "Mons", "Bruxelles", "Ixelles",
                  "La Louvière", "Tournai", "Wavre", "Arlon", "Seraing"]
 
 GROUPS = [  # (weight, (male, female, family), nationalities, Belgian places, foreign places)
-    (55, (FLEMISH_MALE, FLEMISH_FEMALE, FLEMISH_FAMILY), ["BE"], FLEMISH_PLACES, []),
+    (53, (FLEMISH_MALE, FLEMISH_FEMALE, FLEMISH_FAMILY), ["BE"], FLEMISH_PLACES, []),
     (28, (WALLOON_MALE, WALLOON_FEMALE, WALLOON_FAMILY), ["BE"], FRENCH_PLACES, []),
     (6, MOROCCAN, ["BE", "BE", "BE", "MA"], ["Antwerpen", "Bruxelles", "Molenbeek-Saint-Jean", "Mechelen"],
      ["Casablanca", "Tanger", "Nador", "Al Hoceima", "Oujda"]),
@@ -108,6 +113,7 @@ GROUPS = [  # (weight, (male, female, family), nationalities, Belgian places, fo
     (2, CONGOLESE, ["BE", "BE", "CD"], ["Bruxelles", "Ixelles", "Liège"], ["Kinshasa", "Lubumbashi"]),
     (1, POLISH, ["PL", "PL", "BE"], ["Bruxelles", "Antwerpen"], ["Kraków", "Warszawa", "Lublin"]),
     (1, ROMANIAN, ["RO", "RO", "BE"], ["Bruxelles", "Anderlecht"], ["București", "Iași", "Cluj-Napoca"]),
+    (2, GERMAN, ["BE", "BE", "BE", "DE"], ["Eupen", "Sankt Vith", "Kelmis", "Raeren"], ["Aachen", "Köln"]),
 ]
 
 # --------------------------------------------------------------------------
@@ -128,6 +134,8 @@ ANTWERP_STREETS = """Lange Kievitstraat|Turnhoutsebaan|Carnotstraat|Bredabaan|Ka
 |Lange Beeldekensstraat|Diepestraat|Kerkstraat|Offerandestraat|De Coninckplein|Van Kerckhovenstraat
 |Dambruggestraat|Provinciestraat|Kroonstraat|Brederodestraat|Sint-Bernardsesteenweg|Kiel
 |Boomsesteenweg|Vestingstraat|Pothoekstraat""".replace("\n", "").split("|")
+DE_STREETS = """Klötzerbahn|Aachener Straße|Hookstraße|Bergstraße|Gospertstraße|Neustraße|Kirchstraße
+|Rathausplatz|Haasstraße|Herbesthaler Straße|Bahnhofstraße|Malmedyer Straße|Hauptstraße""".replace("\n", "").split("|")
 
 # (weight, postcode, city, language)
 CITIES = [
@@ -140,6 +148,7 @@ CITIES = [
     (4, "6000", "Charleroi", "fr"), (3, "7000", "Mons", "fr"), (2, "1300", "Wavre", "fr"),
     (4, "1000", "Bruxelles", "fr"), (3, "1030", "Schaerbeek", "fr"), (3, "1070", "Anderlecht", "fr"),
     (3, "1080", "Molenbeek-Saint-Jean", "fr"), (2, "1050", "Ixelles", "fr"),
+    (2, "4700", "Eupen", "de"), (1, "4780", "Sankt Vith", "de"), (1, "4730", "Raeren", "de"),
 ]
 
 # --------------------------------------------------------------------------
@@ -203,7 +212,7 @@ VIN_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 
 FOLD_CHARS = [("É", "e"), ("é", "e"), ("è", "e"), ("ê", "e"), ("ë", "e"), ("à", "a"), ("â", "a"),
               ("ç", "c"), ("Ç", "c"), ("ï", "i"), ("î", "i"), ("ô", "o"), ("ö", "o"), ("Ö", "o"),
-              ("ó", "o"), ("ü", "u"), ("-", " ")]
+              ("ó", "o"), ("ü", "u"), ("ä", "a"), ("ß", "ss"), ("-", " ")]
 # loose key for the alert sources (they match generously: a missed alert
 # endangers the officer): doubled letters count once, so Mohammed = Mohamed
 # and Peeters = Peters.  Stored in their key columns (loose_key()) and
@@ -428,7 +437,7 @@ class City:
             w -= weight
             if w < 0:
                 break
-        streets = {"ant": ANTWERP_STREETS, "nl": NL_STREETS, "fr": FR_STREETS}[lang]
+        streets = {"ant": ANTWERP_STREETS, "nl": NL_STREETS, "fr": FR_STREETS, "de": DE_STREETS}[lang]
         street, number = rng.choice(streets), str(rng.randint(1, 240))
         while (street, number) in self.reserved_addr:
             street, number = rng.choice(streets), str(rng.randint(1, 240))
@@ -653,7 +662,7 @@ def check_fold_covers_names():
         for name in (n for lst in lists for n in lst):
             assert name_key(name).isascii(), "name_key(%s) is not ASCII: see name_key()" % name
     folded = {a for a, _ in FOLD_CHARS}
-    for name in NL_STREETS + FR_STREETS + ANTWERP_STREETS + [c[2] for c in CITIES]:
+    for name in NL_STREETS + FR_STREETS + ANTWERP_STREETS + DE_STREETS + [c[2] for c in CITIES]:
         missing = {c for c in name if not c.isascii()} - folded
         assert not missing, "add %s to FOLD_CHARS (from %s)" % (sorted(missing), name)
 
@@ -680,7 +689,10 @@ def build(out, scale, seed):
     A["armed_home"] = city.add_address("Bredabaan", "451", None, "2170", "Merksem")
     A["dog"] = city.add_address("Lange Kievitstraat", "112", None, "2018", "Antwerpen")
     A["lab"] = city.add_address("Turnhoutsebaan", "300", "2", "2140", "Borgerhout")
-    city.reserved_addr.update([("Bredabaan", "451"), ("Lange Kievitstraat", "112"), ("Turnhoutsebaan", "300")])
+    A["liege"] = city.add_address("Rue Féronstrée", "45", None, "4000", "Liège")
+    A["eupen"] = city.add_address("Klötzerbahn", "12", None, "4700", "Eupen")
+    city.reserved_addr.update([("Bredabaan", "451"), ("Lange Kievitstraat", "112"), ("Turnhoutsebaan", "300"),
+                               ("Rue Féronstrée", "45"), ("Klötzerbahn", "12")])
 
     def plant(key, given, family, gender, born, nat="BE", seq=None, addr=None, place=None):
         p = city.make_person(given, family, gender, born, nat, seq=seq, addr=addr, place=place)
@@ -703,6 +715,12 @@ def build(out, scale, seed):
     plant("karim", "Karim", "Benali", "M", datetime.date(1979, 2, 14), seq=905, place="Bruxelles")
     plant("dog_owner", "Sven", "De Ridder", "M", datetime.date(1988, 12, 1), seq=681, addr=A["dog"],
           place="Antwerpen")
+    # the hard cases of the further agencies (demo/agencies.py)
+    plant("kenny", "Kenny", "Van Looy", "M", datetime.date(1992, 4, 17), seq=77, place="Antwerpen")
+    plant("sebastien", "Sébastien", "Lhoest", "M", datetime.date(1983, 1, 26), seq=145, addr=A["liege"],
+          place="Liège")
+    plant("jurgen", "Jürgen", "Schröder", "M", datetime.date(1976, 10, 8), seq=419, addr=A["eupen"],
+          place="Eupen")
     city.persons.extend(P.values())
 
     city.generate_people(n_persons)
@@ -754,10 +772,12 @@ def build(out, scale, seed):
         vehicles.append(v)
         return v
 
-    city.used_plate.update(["1ABC123", "2XKT884", "1GHV627"])
+    city.used_plate.update(["1ABC123", "2XKT884", "1GHV627", "1KLM404"])
     add_vehicle("1ABC123", P["armed"], "BMW", "320d", "zwart", 2019)
     add_vehicle("1GHV627", P["jan_decoy"], "Volvo", "V60", "grijs", 2017)
     add_vehicle("2XKT884", P["karim"], "Volkswagen", "Golf", "wit", 2021)
+    add_vehicle("1KLM404", P["kenny"], "Audi", "A3", "zwart", 2015)
+    n_planted_vehicles = len(vehicles)
     while len(vehicles) < n_vehicles:
         owner = rng.choice(adults) if rng.random() < 0.9 else rng.choice(COMPANIES)
         status = "ingeschreven" if rng.random() < 0.93 else "geschrapt"
@@ -775,7 +795,7 @@ def build(out, scale, seed):
 
     # ---------------- stolen vehicles (English columns, plates '1ABC123')
     stolen = []
-    for v in rng.sample(vehicles[3:], min(len(vehicles) - 3, int(n_stolen * 0.7))):
+    for v in rng.sample(vehicles[n_planted_vehicles:], min(len(vehicles) - n_planted_vehicles, int(n_stolen * 0.7))):
         stolen.append((v["plate"], v["vin"], v["make"], v["model"], v["colour"]))
     while len(stolen) < n_stolen:  # stolen number plates alone
         stolen.append((city.new_plate(), None, None, None, None))
@@ -1044,7 +1064,7 @@ def build(out, scale, seed):
     invol.append((ref, P["karim"].nn, "Benali", "Karim", d_slash(P["karim"].born), "verdachte", None))
     warnings = 0
     total_w = sum(t[1] for t in REPORT_TYPES)
-    reg_vehicles = vehicles[3:]  # the planted vehicles appear only in the planted reports
+    reg_vehicles = vehicles[n_planted_vehicles:]  # the planted vehicles appear only in the planted reports
     while len(reports) < n_reports:
         r = rng.randrange(total_w)
         for typ, w, summaries, with_vehicle in REPORT_TYPES:
@@ -1104,7 +1124,11 @@ def build(out, scale, seed):
     }
     alerts = (len(wanted) + len(stolen) + len(notes) + sum(1 for m in missing if m[8] == "vermist") +
               sum(1 for x in lic if x[7]) + sum(1 for i in invol if i[6]) + sum(1 for a in arms if a[9]))
-    counts["alerts"] = alerts
+    # the further agencies: police zones, SIS, justice, insurance, ... (demo/agencies.py)
+    import agencies
+    more, more_alerts = agencies.build(out, seed, scale, city, P, A, vehicles, n_planted_vehicles, arms)
+    counts.update(more)
+    counts["alerts"] = alerts + more_alerts
     return P, counts
 
 
@@ -1397,7 +1421,8 @@ WHERE %s = %s
       valid_until: geldig_tot
       address: adres
       issued_by: dienst"""))
-    return sources
+    import agencies  # the further agencies: police zones, SIS, justice, insurance, ... (demo/agencies.py)
+    return sources + agencies.config_sources()
 
 
 def web_root(out):
@@ -1480,13 +1505,14 @@ def write_planted(out, P, counts, scale, seed, source_names):
          "description": "The holder of plate 1-ABC-123 is signalled 'armé et dangereux'. The vehicle "
                         "registry knows only the owner's national number; the alert is in the wanted "
                         "source, reached by that number (a follow-up search, or entity resolution). "
-                        "A police report also mentions the plate.",
+                        "A police report also mentions the plate, and the plate is on the ANPR watch-list.",
          "person": {"given_name": "Dimitri", "family_name": "Verhaegen", "birth_date": "1985-07-30",
                     "national_number": nn["armed"], "national_number_formatted": nn_dotted(nn["armed"])},
          "searches": [
              {"request": {"q": "1-ABC-123"},
               "expect": [rec("vehicles", "vehicle", plate="1ABC123", owner_national_number=nn["armed"]),
-                         rec("police_reports", "report", involved_national_number=nn["armed"])],
+                         rec("police_reports", "report", involved_national_number=nn["armed"]),
+                         rec("anpr_watchlist", "alert", plate="1ABC123")],
               "expect_after_follow_up": [rec("wanted", "alert", category="armé et dangereux",
                                              subject_national_number=nn["armed"])]},
              {"request": {"q": nn_dotted(nn["armed"])},
@@ -1600,6 +1626,55 @@ def write_planted(out, P, counts, scale, seed, source_names):
              {"request": {"fields": {"street": "Turnhoutsebaan", "number": "300"}, "kind": "address"},
               "expect": [rec("address_notes", "alert", category="gekend drugslab")]},
          ]},
+        {"id": "uninsured_plate_hop",
+         "description": "Plate 1-KLM-404 (Audi A3) is uninsured (vehicle_insurance). Its owner Kenny Van Looy "
+                        "is under a temporary restraining order (protection_orders) and flagged 'agressief tegen "
+                        "politie' by PZ Antwerpen: warnings reachable only through the owner's number.",
+         "person": {"given_name": "Kenny", "family_name": "Van Looy", "birth_date": "1992-04-17",
+                    "national_number": nn["kenny"]},
+         "searches": [
+             {"request": {"q": "1-KLM-404"},
+              "expect": [rec("vehicles", "vehicle", plate="1KLM404", owner_national_number=nn["kenny"]),
+                         rec("vehicle_insurance", "alert", plate="1KLM404")],
+              "expect_after_follow_up": [rec("protection_orders", "alert", subject_national_number=nn["kenny"]),
+                                         rec("pz_antwerpen", "alert", category="agressief tegen politie")]},
+             {"request": {"q": nn["kenny"]},
+              "expect": [rec("protection_orders", "alert", category="tijdelijk huisverbod"),
+                         rec("pz_antwerpen", "alert", subject_national_number=nn["kenny"])]},
+         ]},
+        {"id": "escaped_resident",
+         "description": "Rue Féronstrée 45, 4000 Liège: a dangerous dog (city of Liège). The resident, "
+                        "Sébastien Lhoest, escaped from prison (prison_register) and is flagged 'violent envers "
+                        "la police' by ZP Liège: reachable from the address only through the resident's number.",
+         "person": {"national_number": nn["sebastien"], "birth_date": "1983-01-26"},
+         "searches": [
+             {"request": {"fields": {"street": "Rue Féronstrée", "number": "45", "postcode": "4000"},
+                          "kind": "address"},
+              "expect": [rec("address_notes_liege", "alert", category="chien dangereux"),
+                         rec("population", "person", national_number=nn["sebastien"])],
+              "expect_after_follow_up": [rec("prison_register", "alert", category="ontvlucht - opsporen en aanhouden"),
+                                         rec("zp_liege", "alert", category="violent envers la police")]},
+             {"request": {"q": "Sébastien Lhoest"},
+              "expect": [rec("prison_register", "alert", subject_national_number=nn["sebastien"]),
+                         rec("zp_liege", "alert", subject_national_number=nn["sebastien"])]},
+         ]},
+        {"id": "german_speaking",
+         "description": "Jürgen Schröder of Eupen: flagged 'bewaffnet' by the Eupen police zone (German "
+                        "schema), and a SIS alert of Germany under SCHRODER JURGEN (no accents, no national "
+                        "number: name and birth date link it). His address carries a note of the town of Eupen.",
+         "person": {"national_number": nn["jurgen"], "birth_date": "1976-10-08"},
+         "searches": [
+             {"request": {"q": "Jürgen Schröder"},
+              "expect": [rec("pz_eupen", "alert", category="bewaffnet"),
+                         rec("sis", "alert", subject_name="JURGEN SCHRODER")]},
+             {"request": {"q": "Jurgen Schroder 08/10/1976"},
+              "expect": [rec("pz_eupen", "alert", category="bewaffnet"),
+                         rec("sis", "alert", subject_birth_date="1976-10-08")]},
+             {"request": {"fields": {"street": "Klötzerbahn", "number": "12", "postcode": "4700"},
+                          "kind": "address"},
+              "expect": [rec("address_notes_eupen", "alert", category="Waffen im Haus")],
+              "expect_after_follow_up": [rec("pz_eupen", "alert", category="bewaffnet")]},
+         ]},
     ]
     doc = {"generator": {"scale": scale, "seed": seed, "today": TODAY.isoformat()},
            "sources": source_names, "counts": counts, "cases": cases}
@@ -1710,9 +1785,19 @@ def main():
         make_cert(args.out)
     if args.export:
         export.export(args.out, args)
-    print("demo city written to %s in %.1f s: %s" % (
-        args.out, time.monotonic() - t0, ", ".join("%s %d" % kv for kv in counts.items())))
+    print_counts(args.out, time.monotonic() - t0, names, counts)
     return 0
+
+
+def print_counts(out, seconds, names, counts):
+    """The records of every source (the rows an officer search can meet)."""
+    key = {"population": "persons", "police_reports": "reports"}
+    extra = {"population": "(%d addresses)" % counts["addresses"],
+             "police_reports": "(%d people involved)" % counts["report_involvements"]}
+    print("demo city written to %s in %.1f s: %d sources" % (out, seconds, len(names)))
+    for name in names:
+        print(("  %-20s %9d %s" % (name, counts[key.get(name, name)], extra.get(name, ""))).rstrip())
+    print("  %-20s %9d" % ("alerts (all sources)", counts["alerts"]))
 
 
 if __name__ == "__main__":

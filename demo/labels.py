@@ -38,6 +38,7 @@ import unicodedata
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import generate as gen  # noqa: E402  (the formats and folding rules of the city)
+import agencies  # noqa: E402  (the further agencies and how to read them back)
 
 ascii_upper = functools.lru_cache(maxsize=None)(gen.ascii_upper)
 
@@ -52,9 +53,14 @@ MAX_HOMONYMS = 25      # name-only searches only when the population answer stay
 
 # Sources that match names generously (doubled letters count once); the others
 # fold only case, accents and hyphens (see demo/README.md)
-LOOSE_SOURCES = ("wanted", "missing_persons")
-NAME_SOURCES = ("population", "wanted", "missing_persons", "police_reports", "driving_licences")
-SAFETY_SOURCES = ("wanted", "missing_persons", "police_reports")  # officer-safety alerts on persons
+LOOSE_SOURCES = ("wanted", "missing_persons") + agencies.LOOSE_SOURCES
+NAME_SOURCES = ("population", "wanted", "missing_persons", "police_reports",
+                "driving_licences") + agencies.NAME_SOURCES
+# officer-safety alerts on persons
+SAFETY_SOURCES = ("wanted", "missing_persons", "police_reports") + agencies.SAFETY_SOURCES
+# alerts on a vehicle or firearm that name its holder: reached by the holder's
+# number, but they concern the object, so they are in no person's merge group
+OBJECT_SOURCES = tuple(s[0] for s in agencies.LABEL_OBJECTS)
 
 VARIANT_KINDS = ["case", "diacritics", "hyphen_space", "word_order", "doubled", "phonetic"]
 DATE_FORMATS = ["%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d", "%d-%m-%Y"]
@@ -147,6 +153,7 @@ class City:
         self.loose_alerts = []      # person alerts with neither number nor birth date
         self.stolen_plates = {}     # plate -> [case numbers]
         self.firearm_alerts = {}    # compact serial -> (raw serial, category)
+        self.plate_alerts = {}      # plate -> [alert refs of the further agencies (demo/agencies.py)]
         self.load()
 
     def db(self, name):
@@ -267,6 +274,43 @@ class City:
                 self.attach(a, owner)
         con.close()
 
+        self.load_agencies()
+
+    def load_agencies(self):
+        """The further agencies (demo/agencies.py), read through the same
+        SELECTs focald runs: person records and alerts as for the police
+        reports; alerts on vehicles by plate (and by the holder's number when
+        the source answers by number)."""
+        for src, db, sel, refc, catc, nnc, famc, givc, bornc, _, _ in agencies.LABEL_PERSONS:
+            con = self.db(db)
+            seen = set()
+            for rf, cat, nn, fam, giv, born in con.execute(
+                    "SELECT %s, %s, %s, %s, %s, %s FROM (%s) ORDER BY 1, 3, 4, 5, 6, 2"
+                    % (refc, catc, nnc, famc, givc, bornc, sel)):
+                owner = self.owner(nn, fam, giv, born)
+                if owner and (nn, fam, giv, born) not in seen:
+                    seen.add((nn, fam, giv, born))
+                    match = {"national_number": nn} if nn else {"family_name": fam, "given_name": giv,
+                                                                "birth_date": born}
+                    owner.records.append(ref(src, "person", "%s person %s" % (src, nn or "%s %s" % (giv, fam)),
+                                             **match))
+                if rf and cat:
+                    a = self.alert(src, ref(src, "alert", "%s alert %s (%s)" % (src, rf, cat), reference=rf),
+                                   cat, nn, born, fam, giv)
+                    self.attach(a, owner)
+            con.close()
+        for src, db, sel, refc, catc, platec, nnc in agencies.LABEL_OBJECTS:
+            con = self.db(db)
+            for rf, cat, plate, nn in con.execute(
+                    "SELECT %s, %s, %s, %s FROM (%s) WHERE %s IS NOT NULL ORDER BY 1"
+                    % (refc, catc, platec, nnc, sel, catc)):
+                r = ref(src, "alert", "%s alert %s (%s)" % (src, rf, cat), reference=rf)
+                if plate:
+                    self.plate_alerts.setdefault(plate, []).append(r)
+                if nn in self.persons:
+                    self.attach(self.alert(src, r, cat, nn, None, None, None), self.persons[nn])
+            con.close()
+
     def owner(self, nn, family, given, born):
         """The resident a record is about: by national number; else the one
         resident with that name (exactly, then with doubled letters once, then
@@ -362,7 +406,7 @@ class Labels:
 
     def group_by_number(self, p):
         return [r for r in p.records if r["match"].get("national_number") == p.nn] + \
-            [a.ref for a in p.alerts if a.nn == p.nn]
+            [a.ref for a in p.alerts if a.nn == p.nn and a.source not in OBJECT_SOURCES]
 
     def dated_alerts(self, p):
         """Alerts that carry a birth date or number: a search with another
@@ -387,7 +431,8 @@ class Labels:
         armed_alerts = a_of(armed, "wanted") + a_of(armed, "police_reports")
         for i, q in enumerate(["1-ABC-123", "1ABC123", "1 abc 123"]):
             self.add("planted/armed_by_plate/plate%d" % i, "planted", {"q": q}, armed.nn,
-                     "armed suspect reached through his car (linked hop)", must=armed_alerts,
+                     "armed suspect reached through his car (linked hop)",
+                     must=armed_alerts + c.plate_alerts.get("1ABC123", []),
                      merge=[self.group_by_number(armed)])
         for i, q in enumerate([gen.nn_dotted(armed.nn), armed.nn]):
             self.add("planted/armed_by_plate/number%d" % i, "planted", {"q": q}, armed.nn,
@@ -451,7 +496,41 @@ class Labels:
                  note="the same address typed as text", must=[dog])
         self.add("planted/address_note/lab", "planted",
                  {"fields": {"street": "Turnhoutsebaan", "number": "300"}, "kind": "address"}, must=[lab])
+        self.planted_agencies(P)
         return {p.nn for p in P.values()}
+
+    def planted_agencies(self, P):
+        """The hard cases of the further agencies (demo/agencies.py)."""
+        c = self.city
+        ke = P["uninsured_plate_hop"]
+        for i, q in enumerate(["1-KLM-404", "1klm404"]):
+            self.add("planted/uninsured_plate_hop/plate%d" % i, "planted", {"q": q}, ke.nn,
+                     "uninsured car; the owner's restraining order and police-zone flag through the hop",
+                     must=self.by_number(ke) + c.plate_alerts.get("1KLM404", []), merge=[self.group_by_number(ke)])
+        self.add("planted/uninsured_plate_hop/name", "planted", {"q": "Kenny Van Looy"}, ke.nn,
+                 must=self.by_name(ke), merge=[self.group_by_name(ke)])
+        se = P["escaped_resident"]
+        liege = ref("address_notes_liege", "alert", "address note LIE-1 (chien dangereux)", reference="LIE-1")
+        self.add("planted/escaped_resident/address", "planted",
+                 {"fields": {"street": "Rue Féronstrée", "number": "45", "postcode": "4000"}, "kind": "address"},
+                 se.nn, "a dangerous dog at the address; the resident escaped from prison (hop)",
+                 must=[liege] + self.by_number(se))
+        self.add("planted/escaped_resident/address_plain", "planted",
+                 {"fields": {"street": "rue feronstree", "number": "45"}, "kind": "address"},
+                 se.nn, "the street typed without accents", must=[liege] + self.by_number(se))
+        self.add("planted/escaped_resident/name", "planted", {"q": "Sébastien Lhoest"}, se.nn,
+                 must=self.by_name(se), merge=[self.group_by_name(se)])
+        ju = P["german_speaking"]
+        for i, q in enumerate(["Jürgen Schröder", "Jurgen Schroder 08/10/1976", "SCHRÖDER, Jürgen 08.10.1976",
+                               "schroder jurgen"]):
+            self.add("planted/german_speaking/%d" % i, "planted", {"q": q}, ju.nn,
+                     "Eupen police zone (German) and SIS (SCHRODER JURGEN, no number)",
+                     must=self.by_name(ju), merge=[self.group_by_name(ju)])
+        eupen = ref("address_notes_eupen", "alert", "address note EUP-1 (Waffen im Haus)", reference="EUP-1")
+        self.add("planted/german_speaking/address", "planted",
+                 {"fields": {"street": "Klötzerbahn", "number": "12", "postcode": "4700"}, "kind": "address"},
+                 ju.nn, "weapons in the house; the resident's flag through the hop",
+                 must=[eupen] + self.by_number(ju))
 
     # -- (b) persons with officer-safety alerts ----------------------------
     def subjects(self, exclude):
@@ -583,7 +662,7 @@ class Labels:
             compact = plate.replace("-", "")
             text = [plate, compact, plate.replace("-", " ").lower()][i % 3]
             stolen = [ref("stolen_vehicles", "alert", "stolen vehicle %s (%s)" % (cn, compact), reference=cn)
-                      for cn in self.city.stolen_plates.get(compact, [])]
+                      for cn in self.city.stolen_plates.get(compact, [])] + self.city.plate_alerts.get(compact, [])
             self.add("hop_plate/%s" % compact, "hop_plate", {"q": text}, p.nn,
                      "owner %s; alerts reached through the owner's national number" % p.name(),
                      must=self.by_number(p) + stolen, merge=[self.group_by_number(p)])

@@ -78,7 +78,13 @@ def test_labelled_set():
               "decoy"):
         assert c in cats, "no %s searches" % c
     with open(os.path.join(CITY, "planted.json"), encoding="utf-8") as f:
-        planted = {c["id"] for c in json.load(f)["cases"]}
+        pdoc = json.load(f)
+    planted = {c["id"] for c in pdoc["cases"]}
+    # issue 3 point 6: the city is spread over at least 20 sources, and the
+    # labels draw on the further agencies too (demo/agencies.py)
+    assert len(pdoc["sources"]) >= 20, pdoc["sources"]
+    labelled = {r["source"] for q in qs for r in q["must_alerts"]}
+    assert len(labelled) >= 15, "alerts of only %d sources labelled: %s" % (len(labelled), sorted(labelled))
     covered = {q["id"].split("/")[1] for q in qs if q["category"] == "planted"}
     assert planted <= covered, "planted cases without a labelled search: %s" % (planted - covered)
     kinds = {q["id"].split("/")[1] for q in qs if q["category"] == "variant"}
