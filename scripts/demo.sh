@@ -22,8 +22,11 @@ esac
 scripts/deps.sh
 scripts/build.sh
 data=demo/data
-if [ ! -f "$data/focal.yaml" ] || [ demo/generate.py -nt "$data/focal.yaml" ] ||
-   [ demo/policy.yaml -nt "$data/focal.yaml" ]; then
+stale=no
+for f in demo/generate.py demo/agencies.py demo/labels.py demo/policy.yaml; do
+  [ -f "$data/focal.yaml" ] && [ ! "$f" -nt "$data/focal.yaml" ] || stale=yes
+done
+if [ "$stale" = yes ]; then
   rm -rf "$data"
   python3 demo/generate.py --out "$data" --scale 10
 fi
