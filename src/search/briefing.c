@@ -32,7 +32,7 @@ struct keyword {
 	bool weak; /* a generic notice word: counts only when nothing specific is said */
 };
 
-/* Dutch, French and English.  Words, not substrings, so "gendarmerie" is
+/* Dutch, French, German and English.  Words, not substrings, so "gendarmerie" is
  * not "arme" and "unarmed" is not "armed" (see negation below). */
 static const struct keyword keywords[] = {
 	/* armed or dangerous */
@@ -53,6 +53,10 @@ static const struct keyword keywords[] = {
 	{ "gevaarlijk", KW_CONTAINS, ALERT_ARMED, false },
 	{ "gevaar", KW_WORD, ALERT_ARMED, false },
 	{ "explosi", KW_PREFIX, ALERT_ARMED, false },
+	{ "bewaffnet", KW_PREFIX, ALERT_ARMED, false }, /* bewaffnet, bewaffnete */
+	{ "waffe", KW_CONTAINS, ALERT_ARMED, false },   /* Schusswaffe, Waffen */
+	{ "gefahrlich", KW_PREFIX, ALERT_ARMED, false }, /* gefährlich, gefährliche */
+	{ "gefahr", KW_WORD, ALERT_ARMED, false },
 	/* wanted */
 	{ "wanted", KW_WORD, ALERT_WANTED, false },
 	{ "warrant", KW_PREFIX, ALERT_WANTED, false },
@@ -70,6 +74,14 @@ static const struct keyword keywords[] = {
 	{ "geseind", KW_WORD, ALERT_WANTED, true },
 	{ "opsporing", KW_PREFIX, ALERT_WANTED, true },
 	{ "sought", KW_WORD, ALERT_WANTED, true },
+	{ "haftbefehl", KW_CONTAINS, ALERT_WANTED, false },
+	{ "festnahme", KW_PREFIX, ALERT_WANTED, false },
+	{ "festnehm", KW_PREFIX, ALERT_WANTED, false },
+	{ "fluchtig", KW_PREFIX, ALERT_WANTED, false },   /* flüchtig */
+	{ "entwichen", KW_WORD, ALERT_WANTED, false },
+	{ "ausgebrochen", KW_WORD, ALERT_WANTED, false },
+	{ "gesucht", KW_PREFIX, ALERT_WANTED, true },
+	{ "fahndung", KW_CONTAINS, ALERT_WANTED, true },  /* Personenfahndung */
 	/* violence against police */
 	{ "geweld", KW_PREFIX, ALERT_VIOLENCE_POLICE, false }, /* geweld, gewelddadig */
 	{ "violen", KW_PREFIX, ALERT_VIOLENCE_POLICE, false }, /* violence, violent(e) */
@@ -77,6 +89,8 @@ static const struct keyword keywords[] = {
 	{ "weerspannig", KW_PREFIX, ALERT_VIOLENCE_POLICE, false },
 	{ "agress", KW_PREFIX, ALERT_VIOLENCE_POLICE, false }, /* agressie, agressif */
 	{ "aggress", KW_PREFIX, ALERT_VIOLENCE_POLICE, false },
+	{ "gewalt", KW_PREFIX, ALERT_VIOLENCE_POLICE, false },    /* Gewalt, gewalttätig */
+	{ "widerstand", KW_PREFIX, ALERT_VIOLENCE_POLICE, false }, /* gegen Vollstreckungsbeamte */
 	/* vulnerable or missing person */
 	{ "missing", KW_WORD, ALERT_VULNERABLE, false },
 	{ "vermist", KW_PREFIX, ALERT_VULNERABLE, false },
@@ -93,6 +107,11 @@ static const struct keyword keywords[] = {
 	{ "fugue", KW_WORD, ALERT_VULNERABLE, false },
 	{ "dement", KW_PREFIX, ALERT_VULNERABLE, false },
 	{ "alzheimer", KW_PREFIX, ALERT_VULNERABLE, false },
+	{ "vermisst", KW_PREFIX, ALERT_VULNERABLE, false },
+	{ "hilflos", KW_PREFIX, ALERT_VULNERABLE, false },
+	{ "suizid", KW_PREFIX, ALERT_VULNERABLE, false },
+	{ "selbstmord", KW_CONTAINS, ALERT_VULNERABLE, false },
+	{ "demenz", KW_PREFIX, ALERT_VULNERABLE, false },
 };
 
 /* Words that negate the next keyword within NEGATION_REACH words (not across
@@ -100,10 +119,11 @@ static const struct keyword keywords[] = {
  * "ni armé ni dangereux". */
 static const char *const negators[] = { "not", "no", "non", "never", "without", "nor", "niet",
 					"geen", "nooit", "zonder", "noch", "pas", "sans", "ni",
-					"jamais", "aucun", "aucune", NULL };
+					"jamais", "aucun", "aucune", "nicht", "kein", "keine",
+					"nie", "ohne", "weder", NULL };
 #define NEGATION_REACH 3
 /* Prefixes that make a word the negation of a keyword: "unarmed",
- * "ongewapend", "ongevaarlijk", "nonviolent". */
+ * "ongewapend", "ongevaarlijk", "nonviolent", "unbewaffnet". */
 static const char *const negating_prefixes[] = { "un", "on", "non", "niet", NULL };
 
 static const char *const rank_names[] = {

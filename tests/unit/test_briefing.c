@@ -127,6 +127,22 @@ static void test_alert_rank(void **state)
 		{ "dementie", NULL, ALERT_VULNERABLE },
 		{ "ARMÉE ET DANGEREUSE", NULL, ALERT_ARMED },
 		{ "\xff\xfe armed", NULL, ALERT_ARMED }, /* not UTF-8: still read */
+		/* German (the Eupen zone) */
+		{ "Bewaffnet und gefährlich", NULL, ALERT_ARMED },
+		{ "Schusswaffe", NULL, ALERT_ARMED },
+		{ "unbewaffnet", NULL, ALERT_OTHER },
+		{ "nicht bewaffnet", NULL, ALERT_OTHER },
+		{ "ungefährlich", NULL, ALERT_OTHER },
+		{ "Haftbefehl", NULL, ALERT_WANTED },
+		{ "zur Festnahme ausgeschrieben", NULL, ALERT_WANTED },
+		{ "flüchtig", NULL, ALERT_WANTED },
+		{ "Gewalt gegen Polizeibeamte", NULL, ALERT_VIOLENCE_POLICE },
+		{ "Widerstand gegen Vollstreckungsbeamte", NULL, ALERT_VIOLENCE_POLICE },
+		{ "Vermisste Person", NULL, ALERT_VULNERABLE },
+		{ "Suizidgefahr", NULL, ALERT_VULNERABLE },
+		{ "vermisst, gesucht von der Familie", NULL, ALERT_VULNERABLE },
+		{ "Personenfahndung", NULL, ALERT_WANTED },
+		{ "nicht mehr gesucht", NULL, ALERT_OTHER },
 	};
 	struct record_set s;
 
