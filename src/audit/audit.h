@@ -112,6 +112,11 @@ void audit_reply_unavailable(struct evhttp_request *req, const char *msg);
  * carry one, so every search entry names where it came from. */
 void audit_peer_addr(struct evhttp_request *req, char *out, size_t outlen);
 
+/* Sign a checkpoint with every group commit (the default) or only every
+ * checkpoint_ms (`audit.sign_every_commit: false`).  Before audit_open_dir
+ * (audit_open sets it from the configuration); for tests and the bench. */
+void audit_set_sign_every_commit(bool on);
+
 /* The log folder of the open log (NULL when none). */
 const char *audit_dir(void);
 

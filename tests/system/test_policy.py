@@ -13,6 +13,8 @@ at once and an invalid policy on reload keeps the running one.
 Prints PASS/FAIL per test and closes with "system: N passed, N failed".
 """
 
+import hashlib
+import json
 import os
 import re
 import signal
@@ -280,6 +282,81 @@ def test_reload_applies_at_once_and_invalid_keeps_old():
         d.stop()
 
 
+def audit_entries(d, type_):
+    """The entries of type_ in focald's audit log (the default folder)."""
+    out = []
+    path = os.path.join(d.dir, "audit", "audit.log")
+    with open(path) as f:
+        for line in f:
+            if line.endswith("\n"):
+                e = json.loads(line)
+                if e["type"] == type_:
+                    out.append(e)
+    return out
+
+
+def sha256_file(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def test_policy_changes_are_audited():
+    d = start()
+    policy = os.path.join(d.dir, "policy.yaml")
+    try:
+        old = sha256_file(policy)
+        loads = audit_entries(d, "admin.policy.load")
+        check(len(loads) == 1 and loads[0]["trigger"] == "start", loads)
+        check(loads[0]["policy"]["sha256"] == old and loads[0]["policy"]["rules"] == 3, loads)
+        check(loads[0]["policy"]["file"] == policy, loads)
+        srcs = audit_entries(d, "admin.sources.load")
+        check(len(srcs) == 1 and "registry" in srcs[0]["sources"], srcs)
+        # a reload that changes nothing is not a policy change
+        reload(d, "configuration reloaded")
+        check(audit_entries(d, "admin.policy.reload") == [], "unchanged policy audited")
+        # SIGHUP with a changed policy: one entry with both digests
+        write_policy(d, extra="  - {name: no-registry, effect: deny, actions: [search],\n"
+                              "     resource: {sources: [registry]}}\n")
+        new = sha256_file(policy)
+        check(new != old, "the policy did not change")
+        reload(d, "configuration reloaded")
+        ent = audit_entries(d, "admin.policy.reload")
+        check(len(ent) == 1, ent)
+        e = ent[0]
+        check(e["old_sha256"] == old and e["new_sha256"] == new, e)
+        check(e["file"] == policy and e["rules"] == 4 and e["old_rules"] == 3, e)
+        check(e["trigger"] == "SIGHUP" and e["by"] == "os", e)
+        # an invalid policy: rejected, and that is audited with the error and
+        # the digest of the refused text
+        write_policy(d, extra="  - {name: bad, effect: allow, actions: [search],\n"
+                              "     resource: {sources: [no_such_source]}}\n")
+        bad = sha256_file(policy)
+        reload(d, "configuration rejected")
+        rej = audit_entries(d, "admin.policy.reload_rejected")
+        check(len(rej) == 1 and "no_such_source" in rej[0]["error"], rej)
+        check(rej[0]["running_sha256"] == new and rej[0]["file_sha256"] == bad, rej)
+        check(len(audit_entries(d, "admin.policy.reload")) == 1, "a rejected reload applied")
+        # a source removed: audited by name
+        cfg = SOURCES % {"dir": d.dir}
+        cut = cfg.index("  - name: public_notes")
+        d.write_config(cfg[:cut] + cfg[cfg.index("policy:"):])
+        write_policy(d)
+        reload(d, "configuration reloaded")
+        src = audit_entries(d, "admin.sources.reload")
+        check(len(src) == 1 and src[0]["removed"] == ["public_notes"] and src[0]["added"] == [],
+              src)
+        check(len(audit_entries(d, "admin.policy.reload")) == 2, "the policy went back: audited")
+    finally:
+        d.stop()
+    # the log with these entries verifies
+    r = subprocess.run([os.path.join(BUILD, "focal"), "audit", "verify", "--log",
+                        os.path.join(d.dir, "audit")], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60)
+    check(r.returncode == 0 and r.stdout.decode().startswith("OK"), r.stdout.decode())
+    # every entry, the reload entries among them, is under a signature
+    check("not yet signed" not in r.stdout.decode(), r.stdout.decode())
+
+
 def test_missing_policy_file_refuses_to_start():
     d = Focald(BUILD, "")
     make_data(d.dir)
@@ -328,6 +405,7 @@ TESTS = [
     test_redacted_fields_never_leave_focald,
     test_purpose_binding,
     test_reload_applies_at_once_and_invalid_keeps_old,
+    test_policy_changes_are_audited,
     test_missing_policy_file_refuses_to_start,
     test_cli_policy_check_and_explain,
 ]

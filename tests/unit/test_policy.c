@@ -715,6 +715,72 @@ static void test_justification(void **state)
 	assert_true(selected[0] > 0);
 }
 
+/* The draw is keyed on the search as read, not as typed: every spelling of
+ * one plate (or one name) is prompted alike, so retyping cannot dodge it. */
+/* Spelling f of plate i (f < 5) or of the person "Peeters Jan<i>" (f >= 5). */
+static void spelling(int i, size_t f, char *out, size_t len)
+{
+	char up[4] = { (char)('A' + i % 26), (char)('B' + i / 26), 'C', '\0' };
+	char low[4] = { (char)('a' + i % 26), (char)('b' + i / 26), 'c', '\0' };
+	int n = 100 + i;
+
+	switch (f) {
+	case 0: snprintf(out, len, "1-%s-%03d", up, n); break;
+	case 1: snprintf(out, len, "1 %s %03d", up, n); break;
+	case 2: snprintf(out, len, "1%s%03d", low, n); break;
+	case 3: snprintf(out, len, "1.%s.%03d", up, n); break;
+	case 4: snprintf(out, len, " 1-%s-%03d ", low, n); break;
+	case 5: snprintf(out, len, "Peeters Jan%c", 'a' + i); break;
+	case 6: snprintf(out, len, "PEETERS JAN%c", 'A' + i); break;
+	case 7: snprintf(out, len, "peeters  jan%c", 'a' + i); break;
+	default: snprintf(out, len, "P\xc3\xa9" "eters Jan%c", 'a' + i); break;
+	}
+}
+
+static void test_justification_spellings(void **state)
+{
+	struct config *c = config_with_policy(HEAD "purpose:\n  codes: [investigation]\n"
+					      "  justification: {one_in: 2, seed: spell-seed}\n"
+					      "rules:\n  - {name: all, effect: allow, actions: [search, view]}\n");
+	struct auth_principal p;
+	struct policy_context ctx;
+	struct focal_err err;
+	int prompted = 0, unprompted = 0;
+
+	(void)state;
+	at(&ctx, 10, 0, 0);
+	ctx.purpose = "investigation";
+	ctx.case_ref = "PV-7";
+	who(&p, "officer", "", CLASS_STRICTLY_CONFIDENTIAL);
+	for (int i = 0; i < 24; i++) {
+		int first = -1;
+
+		for (size_t f = 0; f < 9; f++) {
+			struct query_request *req = NULL;
+			struct policy_plan *plan = NULL;
+			char text[64];
+			int status, sel;
+
+			spelling(i, f, text, sizeof(text));
+			assert_int_equal(query_request_from_text(text, &req, &err), 0);
+			assert_int_equal(policy_plan_new(c, &p, req, &ctx, &plan, &err), 0);
+			sel = policy_plan_refusal(plan, &status, &err) != 0;
+			if (f == 0 || f == 5)
+				first = sel;
+			else if (sel != first)
+				fail_msg("\"%s\" drew %d, its first spelling %d", text, sel, first);
+			if (f == 0 || f == 5)
+				sel ? prompted++ : unprompted++;
+			policy_plan_free(plan);
+			query_request_free(req);
+		}
+	}
+	/* the draw still falls both ways */
+	assert_true(prompted > 0);
+	assert_true(unprompted > 0);
+	config_unref(c);
+}
+
 /* The plan decides all sources at once, rule by rule; policy_decide one at a
  * time, source by source.  Both must agree for every subject and context. */
 static void test_plan_agrees_with_decide(void **state)
@@ -1128,6 +1194,7 @@ int main(void)
 		cmocka_unit_test(test_authorization_matrix),
 		cmocka_unit_test(test_purpose_binding),
 		cmocka_unit_test(test_justification),
+		cmocka_unit_test(test_justification_spellings),
 		cmocka_unit_test(test_admin),
 		cmocka_unit_test(test_fail_closed),
 		cmocka_unit_test(test_builtin_policy),
