@@ -100,6 +100,8 @@ static struct {
 	struct audit_checkpoint last_ckpt; /* the newest, for the witness at close */
 	bool witnessed;       /* last_ckpt is in the service log */
 	off_t ck_off;         /* end of the last complete checkpoint line */
+	bool ck_dirty;        /* checkpoints written since the file's last fdatasync */
+	int64_t last_sync_ms; /* when the checkpoint file was last made durable */
 	uint64_t size, ckpt_size;
 	struct merkle_frontier tree;
 	uint8_t last[MERKLE_HASH];
@@ -222,11 +224,15 @@ static void audit_writer_witness(void)
 }
 
 /* Signs the tree head of every entry written so far into the checkpoint
- * file and makes it durable.  Only after the log's own fdatasync: a
- * checkpoint must never reach the disk before the entries it covers.  The
- * service log gets a copy of the head (the witness against truncation) at
- * most every checkpoint_ms, and always when the log closes (final). */
-static int audit_writer_checkpoint(bool final, struct focal_err *err)
+ * file, and with sync makes it durable.  Only after the log's own
+ * fdatasync: a checkpoint must never reach the disk before the entries it
+ * covers.  Without sync the signature is in the file at once (whoever reads
+ * or rewrites the folder meets it) and on the disk at the next sync, at
+ * most checkpoint_ms later: a power loss can only leave an unsigned tail,
+ * which `focal audit verify` reports as such.  The service log gets a copy
+ * of the head (the witness against truncation) at most every checkpoint_ms,
+ * and always when the log closes (final). */
+static int audit_writer_checkpoint(bool final, bool sync, struct focal_err *err)
 {
 	struct audit_checkpoint c = { 0 };
 	char *line = NULL;
@@ -246,7 +252,8 @@ static int audit_writer_checkpoint(bool final, struct focal_err *err)
 		int e = 0;
 
 		line[n] = '\n'; /* replaces the NUL: written with its length */
-		if ((e = audit_write_all(W.ckfd, line, n + 1)) != 0 || fdatasync(W.ckfd) != 0) {
+		if ((e = audit_write_all(W.ckfd, line, n + 1)) != 0 ||
+		    (sync && fdatasync(W.ckfd) != 0)) {
 			rc = focal_err_set(err, FOCAL_E_IO, "checkpoint file: %s",
 					   strerror(e ? -e : errno));
 			/* no half line for the next checkpoint to be glued to */
@@ -255,6 +262,9 @@ static int audit_writer_checkpoint(bool final, struct focal_err *err)
 					  strerror(errno));
 		} else {
 			W.ck_off += (off_t)(n + 1);
+			W.ck_dirty = !sync;
+			if (sync)
+				W.last_sync_ms = c.ts_ms;
 		}
 	}
 	free(line);
@@ -299,7 +309,9 @@ static void audit_writer_batch(struct audit_ticket *batch, bool final)
 		 * told the batch is durable.  If signing fails the entries stay in
 		 * the log (durable, chained, signed by a later checkpoint) but the
 		 * batch is refused: nothing is acknowledged unsigned (fail closed). */
-		if (W.every_commit && audit_writer_checkpoint(final, &cerr) != FOCAL_OK) {
+		if (W.every_commit &&
+		    audit_writer_checkpoint(final, final || audit_log_now_ms() - W.last_sync_ms >=
+								W.checkpoint_ms, &cerr) != FOCAL_OK) {
 			W.failing = true;
 			atomic_store(&audit_ok, false);
 			for (struct audit_ticket *t = batch; t != NULL; t = t->next) {
@@ -348,6 +360,19 @@ static void audit_writer_batch(struct audit_ticket *batch, bool final)
 	}
 }
 
+/* Makes the checkpoints written since the last sync durable. */
+static void audit_writer_ck_sync(void)
+{
+	if (fdatasync(W.ckfd) != 0) {
+		log_emitj(LOG_ERROR, "audit_unavailable", "checkpoint file: cannot sync",
+			  json_pack("{s:s, s:s}", "alert", "audit_checkpoint_failed", "error",
+				    strerror(errno)));
+		return; /* retried at the next interval */
+	}
+	W.ck_dirty = false;
+	W.last_sync_ms = audit_log_now_ms();
+}
+
 static void *audit_writer_main(void *arg)
 {
 	(void)arg;
@@ -357,8 +382,8 @@ static void *audit_writer_main(void *arg)
 		bool stop;
 
 		while (W.head == NULL && !W.stop) {
-			if (W.size != W.ckpt_size) {
-				int64_t due = W.last_ckpt_ms + W.checkpoint_ms;
+			if (W.size != W.ckpt_size || W.ck_dirty) {
+				int64_t due = W.last_sync_ms + W.checkpoint_ms;
 				struct timespec ts = { (time_t)(due / 1000), (long)(due % 1000) * 1000000 };
 
 				if (pthread_cond_timedwait(&W.cv, &W.mu, &ts) == ETIMEDOUT)
@@ -375,15 +400,17 @@ static void *audit_writer_main(void *arg)
 
 		if (batch != NULL)
 			audit_writer_batch(batch, stop);
-		if (W.size != W.ckpt_size &&
-		    (stop || audit_log_now_ms() - W.last_ckpt_ms >= W.checkpoint_ms)) {
+		if (stop || audit_log_now_ms() - W.last_sync_ms >= W.checkpoint_ms) {
 			struct focal_err err;
 
-			(void)audit_writer_checkpoint(stop, &err); /* alerted inside */
+			if (W.size != W.ckpt_size)
+				(void)audit_writer_checkpoint(stop, true, &err); /* alerted inside */
+			else if (W.ck_dirty)
+				audit_writer_ck_sync();
 		}
 
 		pthread_mutex_lock(&W.mu);
-		if (W.stop && W.head == NULL && (W.size == W.ckpt_size || stop))
+		if (W.stop && W.head == NULL && ((W.size == W.ckpt_size && !W.ck_dirty) || stop))
 			break;
 	}
 	W.running = false;
@@ -546,7 +573,7 @@ static int audit_open_files(const char *dir, const char *key, bool generate_key,
 		rc = focal_err_set(err, FOCAL_E_IO, "audit log %s is in use by another process", lp);
 		goto out;
 	}
-	W.ckfd = open(cp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	W.ckfd = open(cp, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (W.ckfd < 0) {
 		rc = focal_err_set(err, FOCAL_E_IO, "audit checkpoints %s: %s", cp, strerror(errno));
 		goto out;
@@ -577,6 +604,35 @@ out:
 	return rc;
 }
 
+/* The end of the checkpoint file's last complete line: a crash may have cut
+ * the last checkpoint short (verify skips it), and the next one must not be
+ * glued to it.  Cuts the file there. */
+static off_t audit_ckpt_tail(int fd)
+{
+	off_t end = lseek(fd, 0, SEEK_END), pos = end;
+	char buf[512];
+
+	while (pos > 0) {
+		size_t n = pos >= (off_t)sizeof(buf) ? sizeof(buf) : (size_t)pos;
+		ssize_t got = pread(fd, buf, n, pos - (off_t)n);
+
+		if (got != (ssize_t)n)
+			return end; /* unreadable: leave it for verify to judge */
+		for (size_t i = n; i > 0; i--)
+			if (buf[i - 1] == '\n') {
+				off_t keep = pos - (off_t)n + (off_t)i;
+
+				if (keep != end && ftruncate(fd, keep) != 0)
+					return end;
+				return keep;
+			}
+		pos -= (off_t)n;
+	}
+	if (end > 0 && ftruncate(fd, 0) != 0)
+		return end;
+	return 0;
+}
+
 int audit_open_dir(const char *dir, const char *key, bool generate_key, long checkpoint_ms,
 		   struct focal_err *err)
 {
@@ -604,7 +660,9 @@ int audit_open_dir(const char *dir, const char *key, bool generate_key, long che
 	if (res.signed_size != res.entries)
 		W.ckpt_size = res.signed_size;
 	W.checkpoint_ms = checkpoint_ms > 0 ? checkpoint_ms : 1000;
-	W.ck_off = lseek(W.ckfd, 0, SEEK_END);
+	W.ck_off = audit_ckpt_tail(W.ckfd);
+	W.ck_dirty = false;
+	W.last_sync_ms = res.signed_ts_ms;
 	W.last_ckpt.size = 0;
 	W.witnessed = true;
 	W.last_witness_ms = 0;

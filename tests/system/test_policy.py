@@ -13,7 +13,9 @@ at once and an invalid policy on reload keeps the running one.
 Prints PASS/FAIL per test and closes with "system: N passed, N failed".
 """
 
+import csv
 import hashlib
+import io
 import json
 import os
 import re
@@ -357,6 +359,82 @@ def test_policy_changes_are_audited():
     check("not yet signed" not in r.stdout.decode(), r.stdout.decode())
 
 
+EXPORT_RULES = """  - name: investigators-export
+    effect: allow
+    actions: [export]
+    subject: {roles: [officer]}
+    resource: {sources: [registry, public_notes]}
+  - name: no-given-name-export
+    effect: deny
+    actions: [export]
+    resource: {sources: [registry], fields: [person.given_name]}
+"""
+
+
+def test_export_needs_permission_and_withholds_fields():
+    d = start()
+    env = dict(os.environ, FOCAL_URL="https://127.0.0.1:%d" % d.port, FOCAL_CACERT=d.cert)
+    try:
+        body = dict(GOOD, export="csv")
+        # no export rule: the officer may search but not export
+        status, _, data = d.request("POST", "/v1/search", body)
+        check(status == 403 and b"export not permitted" in data, (status, data))
+        check(audit_entries(d, "search.export") == [], "a refused export was exported")
+        write_policy(d, extra=EXPORT_RULES)
+        reload(d, "configuration reloaded")
+        # purpose and case reference are required
+        status, _, data = d.request("POST", "/v1/search", {"q": "Peeters", "export": "csv"})
+        check(status == 400 and b"case_ref" in data, (status, data))
+        status, _, data = d.request("POST", "/v1/search", dict(GOOD, export="xml"))
+        check(status == 400 and b"export" in data, (status, data))
+        wanted_before = calls(d, "wanted")
+        status, headers, data = d.request("POST", "/v1/search", body)
+        check(status == 200 and headers["Content-Type"].startswith("text/csv"), (status, headers))
+        check("attachment" in headers.get("Content-Disposition", ""), headers)
+        text = data.decode()
+        rows = list(csv.reader(io.StringIO(text)))
+        check(rows[0][:3] == ["sha256", "type", "source"], rows[0])
+        check("85073003328" in text and "Peeters" in text, text)
+        # withheld from export (given_name) and from view (phone, birth date)
+        for secret in ("Jan", PHONE, BIRTH, INTEL_SECRET, "given_name", "Aanhouden"):
+            check(secret not in text, "%r in the export" % secret)
+        # wanted may be searched but not exported: never asked, counted
+        check(calls(d, "wanted") == wanted_before, "a source not allowed for export was asked")
+        check(headers["Focal-Export-Sources-Left-Out"] == "1", headers)
+        check(int(headers["Focal-Export-Fields-Removed"]) >= 3, headers)
+        check(headers["Focal-Export-Records"] == str(len(rows) - 1), headers)
+        # its own audit entry, naming every record that left by digest
+        ent = audit_entries(d, "search.export")
+        check(len(ent) == 1 and ent[0]["format"] == "csv" and ent[0]["case_ref"] == "PV-2026-0001",
+              ent)
+        check(sorted(r["sha256"] for r in ent[0]["records"]) == sorted(r[0] for r in rows[1:]),
+              (ent, rows))
+        check(ent[0]["count"] == len(rows) - 1 and ent[0]["sources_left_out"] == 1, ent)
+        check(headers["Focal-Audit-Entry"] == str(ent[0]["seq"]), headers)
+        begins = [e for e in audit_entries(d, "search.begin") if e.get("export") == "csv"]
+        check(begins and begins[-1]["seq"] == ent[0]["search"], (begins, ent))
+        # JSON lines: each line's own SHA-256 is its digest in the audit log
+        status, headers, data = d.request("POST", "/v1/search", dict(GOOD, export="jsonl"))
+        check(status == 200 and headers["Content-Type"] == "application/x-ndjson", headers)
+        lines = data.decode().splitlines()
+        ent = audit_entries(d, "search.export")[-1]
+        check(sorted(hashlib.sha256(l.encode()).hexdigest() for l in lines) ==
+              sorted(r["sha256"] for r in ent["records"]), (lines, ent))
+        check(all("phone" not in json.loads(l)["fields"] for l in lines), lines)
+        # the CLI writes the file as sent
+        r = subprocess.run([os.path.join(BUILD, "focal"), "search", "--export", "csv",
+                            "--purpose", "intervention", "--case", "PV-2026-0001", "Peeters"],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        out = r.stdout.decode()
+        check(r.returncode == 0 and out.startswith("sha256,type,source") and "Peeters" in out
+              and PHONE not in out and "Jan" not in out, out + r.stderr.decode())
+        r = subprocess.run([os.path.join(BUILD, "focal"), "search", "--export", "csv", "Peeters"],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        check(r.returncode != 0 and b"HTTP 400" in r.stderr, r.stderr)
+    finally:
+        d.stop()
+
+
 def test_missing_policy_file_refuses_to_start():
     d = Focald(BUILD, "")
     make_data(d.dir)
@@ -406,6 +484,7 @@ TESTS = [
     test_purpose_binding,
     test_reload_applies_at_once_and_invalid_keeps_old,
     test_policy_changes_are_audited,
+    test_export_needs_permission_and_withholds_fields,
     test_missing_policy_file_refuses_to_start,
     test_cli_policy_check_and_explain,
 ]
