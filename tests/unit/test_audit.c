@@ -719,6 +719,42 @@ static void test_audit_config(void **state)
 	assert_non_null(strstr(err.msg, "checkpoint_ms"));
 	assert_int_not_equal(load_audit("audit:\n  dri: x\n", &c, &err), 0);
 	assert_non_null(strstr(err.msg, "dri"));
+	assert_int_equal(load_audit("audit:\n  dir: log\n", &c, &err), 0);
+	assert_true(c->audit->sign_every_commit); /* the default */
+	config_unref(c);
+	assert_int_equal(load_audit("audit:\n  sign_every_commit: false\n", &c, &err), 0);
+	assert_false(c->audit->sign_every_commit);
+	config_unref(c);
+	assert_int_not_equal(load_audit("audit:\n  sign_every_commit: often\n", &c, &err), 0);
+	assert_non_null(strstr(err.msg, "sign_every_commit"));
+}
+
+/* Every acknowledged entry is under a signature at once: the log of a
+ * running writer, read right after each acknowledgement, verifies with its
+ * newest checkpoint signing every entry (no unsigned tail). */
+static void test_every_commit_is_signed(void **state)
+{
+	struct audit_verify_result res;
+	struct focal_err err = { 0 };
+	EVP_PKEY *pub;
+	char *k;
+
+	(void)state;
+	mkdir_tmp();
+	k = keypath();
+	audit_set_sign_every_commit(true);
+	assert_int_equal(audit_open_dir(tmpdir, k, true, 1000, &err), 0);
+	pub = load_pub();
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(append_wait("search.begin", json_pack("{s:i}", "i", i), NULL), 0);
+		assert_int_equal(audit_verify_dir(tmpdir, pub, false, &res, &err), 0);
+		assert_int_equal(res.entries, (uint64_t)i + 2); /* audit.start first */
+		assert_int_equal(res.signed_size, res.entries);
+	}
+	audit_close();
+	EVP_PKEY_free(pub);
+	free(k);
+	rm_tree(tmpdir);
 }
 
 int main(void)
@@ -729,6 +765,7 @@ int main(void)
 		cmocka_unit_test(test_checkpoint_signature),
 		cmocka_unit_test(test_group_commit_threads),
 		cmocka_unit_test(test_fail_closed_file_limit),
+		cmocka_unit_test(test_every_commit_is_signed),
 		cmocka_unit_test(test_tamper_modify),
 		cmocka_unit_test(test_tamper_modify_at_checkpoint),
 		cmocka_unit_test(test_tamper_delete),
