@@ -47,6 +47,7 @@ struct api_search {
 	struct audit_ticket xt;     /* export: its own entry, durable before the reply */
 	struct evbuffer *xbody;     /* export: the body, sent once xt is durable */
 	bool xpending;              /* xt is with the audit writer: it frees as */
+	size_t xcount, xleft, xremoved; /* export: records, sources left out, fields removed */
 };
 
 static void api_healthz(struct evhttp_request *req, struct server_loop *sl)
@@ -213,13 +214,21 @@ static void api_on_done(struct search *s, void *arg)
 	api_search_release(as);
 }
 
+static void api_header_count(struct evkeyvalq *h, const char *name, uint64_t n)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)n);
+	evhttp_add_header(h, name, v);
+}
+
 /* The export's own entry is durable (or refused): only now do the records
  * leave Focal.  Runs on the search's loop; frees as. */
 static void api_export_audited(struct audit_ticket *t)
 {
 	struct api_search *as = (struct api_search *)(void *)((char *)t -
 							      offsetof(struct api_search, xt));
-	char filename[96], n[32];
+	char filename[96];
 	struct evkeyvalq *h;
 
 	as->xpending = false;
@@ -238,8 +247,11 @@ static void api_export_audited(struct audit_ticket *t)
 	snprintf(filename, sizeof(filename), "attachment; filename=\"focal-export-%llu.%s\"",
 		 (unsigned long long)t->seq, export_format_name(as->export));
 	evhttp_add_header(h, "Content-Disposition", filename);
-	snprintf(n, sizeof(n), "%llu", (unsigned long long)t->seq);
-	evhttp_add_header(h, "Focal-Audit-Entry", n);
+	/* what the officer is told was kept out: counts only, as in a briefing */
+	api_header_count(h, "Focal-Export-Records", as->xcount);
+	api_header_count(h, "Focal-Export-Sources-Left-Out", as->xleft);
+	api_header_count(h, "Focal-Export-Fields-Removed", as->xremoved);
+	api_header_count(h, "Focal-Audit-Entry", t->seq);
 	evhttp_send_reply(as->req, 200, "OK", as->xbody);
 	api_search_release(as);
 }
@@ -251,9 +263,7 @@ static void api_export_done(struct api_search *as, struct search *s)
 	const struct query_request *qr = search_request(s);
 	const struct policy_plan *plan = search_plan_of(s);
 	json_t *digests = json_array(), *f = NULL;
-	struct evkeyvalq *h = evhttp_request_get_output_headers(as->req);
 	struct focal_err err;
-	char n[32];
 
 	audit_search_end(as->audit, s);
 	as->xbody = evbuffer_new();
@@ -271,13 +281,9 @@ static void api_export_done(struct api_search *as, struct search *s)
 		api_search_release(as);
 		return;
 	}
-	/* what the officer is told was kept out: counts only, as in a briefing */
-	snprintf(n, sizeof(n), "%zu", json_array_size(digests));
-	evhttp_add_header(h, "Focal-Export-Records", n);
-	snprintf(n, sizeof(n), "%zu", policy_plan_export_denied(plan));
-	evhttp_add_header(h, "Focal-Export-Sources-Left-Out", n);
-	snprintf(n, sizeof(n), "%zu", policy_plan_redacted(plan));
-	evhttp_add_header(h, "Focal-Export-Fields-Removed", n);
+	as->xcount = json_array_size(digests);
+	as->xleft = policy_plan_export_denied(plan);
+	as->xremoved = policy_plan_redacted(plan);
 	json_decref(digests);
 	search_free(as->search); /* the records are in the body now */
 	as->search = NULL;
