@@ -394,6 +394,26 @@ static bool justify_selected(const struct policy *pol, const struct auth_princip
 	return false;
 }
 
+/* Per source of a plan being decided: the first deny and first allow rule,
+ * the fields allow and deny rules cover.  One allocation. */
+struct plan_scratch {
+	void *block;
+	uint64_t *fallow, *fdeny;
+	const struct policy_rule **first_deny, **first_allow;
+};
+
+static int plan_scratch_new(size_t n, struct plan_scratch *sc)
+{
+	sc->block = calloc(n ? n : 1, 2 * sizeof(*sc->first_deny) + 2 * sizeof(*sc->fallow));
+	if (sc->block == NULL)
+		return FOCAL_E_NOMEM;
+	sc->fallow = sc->block;
+	sc->fdeny = sc->fallow + n;
+	sc->first_deny = (const struct policy_rule **)(sc->fdeny + n);
+	sc->first_allow = sc->first_deny + n;
+	return FOCAL_OK;
+}
+
 /* An export plan: each source the search allows must also be allowed the
  * export action (any deny rule wins, no allow rule denies), and the fields
  * the export rules withhold join those view withholds. */
@@ -402,16 +422,13 @@ static int plan_decide_export(const struct policy *pol, const struct subject *s,
 {
 	size_t n = plan->n;
 	uint64_t all = POLICY_ALL_FIELDS(policy_nfields());
+	struct plan_scratch sc;
 	const struct policy_rule **first_deny, **first_allow;
 	uint64_t *fallow, *fdeny;
-	void *block = calloc(n ? n : 1, 2 * sizeof(*first_deny) + 2 * sizeof(*fallow));
 
-	if (block == NULL)
+	if (plan_scratch_new(n, &sc) != FOCAL_OK)
 		return FOCAL_E_NOMEM;
-	fallow = block;
-	fdeny = fallow + n;
-	first_deny = (const struct policy_rule **)(fdeny + n);
-	first_allow = first_deny + n;
+	fallow = sc.fallow, fdeny = sc.fdeny, first_deny = sc.first_deny, first_allow = sc.first_allow;
 	for (size_t k = 0; k < pol->nrules; k++) {
 		const struct policy_rule *r = &pol->rules[k];
 		uint64_t m = r->fields_given ? r->fields : all;
@@ -451,7 +468,7 @@ static int plan_decide_export(const struct policy *pol, const struct subject *s,
 		d->redact = redact | (all & ~(fallow[i] & ~fdeny[i]));
 		d->verdict = d->redact != 0 ? POLICY_ALLOW_REDACTED : POLICY_ALLOW;
 	}
-	free(block);
+	free(sc.block);
 	return FOCAL_OK;
 }
 
@@ -464,9 +481,9 @@ static int plan_decide_all(const struct policy *pol, const struct subject *s, si
 {
 	size_t n = plan->n;
 	uint64_t all = POLICY_ALL_FIELDS(policy_nfields());
+	struct plan_scratch sc;
 	const struct policy_rule **first_deny, **first_allow;
 	uint64_t *fallow, *fdeny;
-	void *block;
 
 	if (pol->nsrc != n) {
 		/* bound to another configuration: our bug; fail closed */
@@ -474,13 +491,9 @@ static int plan_decide_all(const struct policy *pol, const struct subject *s, si
 			decide_data(NULL, NULL, NULL, POLICY_SEARCH, i, -1, &plan->d[i]);
 		return FOCAL_OK;
 	}
-	block = calloc(n ? n : 1, 2 * sizeof(*first_deny) + 2 * sizeof(*fallow));
-	if (block == NULL)
+	if (plan_scratch_new(n, &sc) != FOCAL_OK)
 		return FOCAL_E_NOMEM;
-	fallow = block;
-	fdeny = fallow + n;
-	first_deny = (const struct policy_rule **)(fdeny + n);
-	first_allow = first_deny + n;
+	fallow = sc.fallow, fdeny = sc.fdeny, first_deny = sc.first_deny, first_allow = sc.first_allow;
 	for (size_t k = 0; k < pol->nrules; k++) {
 		const struct policy_rule *r = &pol->rules[k];
 		bool search = (r->actions >> POLICY_SEARCH) & 1u, view = (r->actions >> POLICY_VIEW) & 1u;
@@ -520,7 +533,7 @@ static int plan_decide_all(const struct policy *pol, const struct subject *s, si
 		else
 			search_allowed(pol, s, cls, first_allow[i], all & ~(fallow[i] & ~fdeny[i]), d);
 	}
-	free(block);
+	free(sc.block);
 	return FOCAL_OK;
 }
 
