@@ -43,6 +43,19 @@ static json_t *audit_reload_missing(const struct config *a, const struct config 
 	return out;
 }
 
+static json_t *audit_reload_hex(const unsigned char h[32])
+{
+	static const char digits[] = "0123456789abcdef";
+	char hex[65];
+
+	for (size_t i = 0; i < 32; i++) {
+		hex[2 * i] = digits[h[i] >> 4];
+		hex[2 * i + 1] = digits[h[i] & 15];
+	}
+	hex[64] = '\0';
+	return json_string(hex);
+}
+
 static int audit_reload_event(const char *type, json_t *fields, struct focal_err *err)
 {
 	if (fields == NULL)
@@ -62,8 +75,11 @@ int audit_reload_started(const struct config *cfg, struct focal_err *err)
 	if ((rc = audit_reload_event("admin.policy.load", f, err)) != FOCAL_OK)
 		return rc;
 	f = audit_reload_trigger("start");
-	if (f != NULL)
+	if (f != NULL) {
+		json_object_set_new(f, "config", json_string(cfg->path ? cfg->path : ""));
+		json_object_set_new(f, "config_sha256", audit_reload_hex(cfg->sha256));
 		json_object_set_new(f, "sources", audit_reload_source_names(cfg));
+	}
 	return audit_reload_event("admin.sources.load", f, err);
 }
 
@@ -89,9 +105,15 @@ int audit_reload_applied(const struct config *old, const struct config *cfg, con
 		}
 		rc = audit_reload_event("admin.policy.reload", f, err);
 	}
-	if (rc == FOCAL_OK && (json_array_size(added) > 0 || json_array_size(removed) > 0)) {
+	/* any change of the configuration's text (a source's connection, query
+	 * or mapping too), with the names added and removed */
+	if (rc == FOCAL_OK && (memcmp(old->sha256, cfg->sha256, sizeof(cfg->sha256)) != 0 ||
+			       json_array_size(added) > 0 || json_array_size(removed) > 0)) {
 		f = audit_reload_trigger(trigger);
 		if (f != NULL) {
+			json_object_set_new(f, "config", json_string(cfg->path ? cfg->path : ""));
+			json_object_set_new(f, "old_config_sha256", audit_reload_hex(old->sha256));
+			json_object_set_new(f, "new_config_sha256", audit_reload_hex(cfg->sha256));
 			json_object_set(f, "added", added);
 			json_object_set(f, "removed", removed);
 			json_object_set_new(f, "sources", audit_reload_source_names(cfg));

@@ -6,7 +6,8 @@
  * server.c calls these around config_load: at start (the policy and the
  * sources focald begins with), after a reload that was accepted (only what
  * changed: the policy's file, the SHA-256 of the old and the new text, its
- * rule count; the sources added and removed) and after a reload that was
+ * rule count; the configuration's digests and the sources added and
+ * removed) and after a reload that was
  * rejected (the error; the running policy stays).  The trigger is named
  * ("start", "SIGHUP"); a signal's sender is not known to focald, so "by"
  * says "os".  An auditor holding a policy file proves which version ran when
@@ -25,8 +26,9 @@ struct config;
 int audit_reload_started(const struct config *cfg, struct focal_err *err);
 
 /* After a reload was parsed and before it is applied: admin.policy.reload
- * when the policy's text or file changed, admin.sources.reload when sources
- * were added or removed; nothing when neither.  Returns FOCAL_OK or why the
+ * when the policy's text or file changed, admin.sources.reload when the
+ * configuration's text changed (with the SHA-256 of both and the source
+ * names added and removed); nothing when neither.  Returns FOCAL_OK or why the
  * audit log refused them: the caller then keeps the running configuration
  * (an unaudited policy change is not applied). */
 int audit_reload_applied(const struct config *old, const struct config *cfg, const char *trigger,

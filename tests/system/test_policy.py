@@ -316,6 +316,7 @@ def test_policy_changes_are_audited():
         # a reload that changes nothing is not a policy change
         reload(d, "configuration reloaded")
         check(audit_entries(d, "admin.policy.reload") == [], "unchanged policy audited")
+        check(audit_entries(d, "admin.sources.reload") == [], "unchanged sources audited")
         # SIGHUP with a changed policy: one entry with both digests
         write_policy(d, extra="  - {name: no-registry, effect: deny, actions: [search],\n"
                               "     resource: {sources: [registry]}}\n")
@@ -347,6 +348,8 @@ def test_policy_changes_are_audited():
         src = audit_entries(d, "admin.sources.reload")
         check(len(src) == 1 and src[0]["removed"] == ["public_notes"] and src[0]["added"] == [],
               src)
+        check(src[0]["new_config_sha256"] == sha256_file(d.config) and
+              src[0]["old_config_sha256"] == srcs[0]["config_sha256"], (src, srcs))
         check(len(audit_entries(d, "admin.policy.reload")) == 2, "the policy went back: audited")
     finally:
         d.stop()
