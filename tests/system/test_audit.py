@@ -24,6 +24,7 @@ import hashlib
 import http.server
 import json
 import os
+import re
 import resource
 import shutil
 import signal
@@ -503,6 +504,16 @@ def test_kill_9_under_load_loses_no_answered_search():
         missing = [r for r in answered if r not in logged]
         check(len(answered) > 3, "too little load: %d" % len(answered))
         check(not missing, "answered without an audit entry: %r" % missing[:5])
+        # a checkpoint is signed with every commit before it is acknowledged:
+        # the log as the crash left it signs every answered search's entry
+        r = focal("verify", "--log", s.audit_dir, "--key",
+                  os.path.join(s.audit_dir, "audit-key.pub.pem"))
+        m = re.search(r"signs (\d+) entries", r.stdout)
+        check(r.returncode == 0 and m, r.stdout + r.stderr)
+        seqs = {e.get("case_ref"): e["seq"] for e in s.entries("search.begin")}
+        unsigned = [ref for ref in answered if seqs[ref] >= int(m.group(1))]
+        check(not unsigned, "answered but unsigned after the crash: %r (%s)"
+              % (unsigned[:5], r.stdout))
         # the restart checks the log, repairs a torn tail, and goes on
         s.d.log.close()
         s.d.start()
