@@ -38,7 +38,7 @@
 int audit_config_parse(const struct cfg_node *n, struct audit_config **out, struct focal_err *err)
 {
 	static const char *const keys[] = { "dir", "key", "checkpoint_ms", "max_pending",
-					    "alerts", NULL };
+					    "alerts", "sign_every_commit", NULL };
 	struct audit_config *c;
 	struct cfg_node a;
 	int rc;
@@ -53,10 +53,12 @@ int audit_config_parse(const struct cfg_node *n, struct audit_config **out, stru
 		return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
 	c->checkpoint_ms = 1000;
 	c->max_pending = 65536;
+	c->sign_every_commit = true;
 	if ((rc = cfg_get_path(n, "dir", false, &c->dir, err)) != 0 ||
 	    (rc = cfg_get_path(n, "key", false, &c->key, err)) != 0 ||
 	    (rc = cfg_get_long(n, "checkpoint_ms", false, 10, 1000, &c->checkpoint_ms, err)) != 0 ||
 	    (rc = cfg_get_long(n, "max_pending", false, 16, 1 << 22, &c->max_pending, err)) != 0 ||
+	    (rc = cfg_get_bool(n, "sign_every_commit", false, &c->sign_every_commit, err)) != 0 ||
 	    (rc = audit_misuse_config_parse(cfg_map_get(n, "alerts", &a) ? &a : NULL, &c->misuse,
 					    err)) != 0) {
 		audit_config_free(c);
@@ -93,6 +95,13 @@ static struct {
 	EVP_PKEY *key;
 	char *dir;
 	long checkpoint_ms;
+	bool every_commit;    /* sign a checkpoint before acknowledging each batch */
+	int64_t last_witness_ms; /* the last tree head copied to the service log */
+	struct audit_checkpoint last_ckpt; /* the newest, for the witness at close */
+	bool witnessed;       /* last_ckpt is in the service log */
+	off_t ck_off;         /* end of the last complete checkpoint line */
+	bool ck_dirty;        /* checkpoints written since the file's last fdatasync */
+	int64_t last_sync_ms; /* when the checkpoint file was last made durable */
 	uint64_t size, ckpt_size;
 	struct merkle_frontier tree;
 	uint8_t last[MERKLE_HASH];
@@ -101,7 +110,8 @@ static struct {
 	char *buf;
 	size_t bufcap;
 	bool failing; /* the last batch failed */
-} W = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .fd = -1, .ckfd = -1 };
+} W = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .fd = -1, .ckfd = -1,
+	.every_commit = true };
 
 static atomic_bool audit_opened;   /* set once: this process keeps an audit log */
 static atomic_bool audit_ok = true; /* the last batch succeeded */
@@ -195,13 +205,92 @@ static int audit_write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-static void audit_writer_batch(struct audit_ticket *batch)
+/* A copy of the newest tree head in the service log, where an attacker on
+ * this host cannot take it back: the witness against truncation.  Signing
+ * every commit makes hundreds of heads a second under load; the service
+ * log gets one per checkpoint_ms, and the last one at close. */
+static void audit_writer_witness(void)
+{
+	char root[2 * MERKLE_HASH + 1];
+
+	if (W.witnessed || W.last_ckpt.size == 0)
+		return;
+	W.witnessed = true;
+	W.last_witness_ms = W.last_ckpt.ts_ms;
+	merkle_hex(W.last_ckpt.root, root);
+	log_emitj(LOG_INFO, "audit_checkpoint", NULL,
+		  json_pack("{s:I, s:s, s:I}", "size", (json_int_t)W.last_ckpt.size, "root", root,
+			    "ts_ms", (json_int_t)W.last_ckpt.ts_ms));
+}
+
+/* Signs the tree head of every entry written so far into the checkpoint
+ * file, and with sync makes it durable.  Only after the log's own
+ * fdatasync: a checkpoint must never reach the disk before the entries it
+ * covers.  Without sync the signature is in the file at once (whoever reads
+ * or rewrites the folder meets it) and on the disk at the next sync, at
+ * most checkpoint_ms later: a power loss can only leave an unsigned tail,
+ * which `focal audit verify` reports as such.  The service log gets a copy
+ * of the head (the witness against truncation) at most every checkpoint_ms,
+ * and always when the log closes (final). */
+static int audit_writer_checkpoint(bool final, bool sync, struct focal_err *err)
+{
+	struct audit_checkpoint c = { 0 };
+	char *line = NULL;
+	int rc;
+
+	c.size = W.size;
+	c.ts_ms = audit_log_now_ms();
+	if (c.ts_ms < W.last_ckpt_ms)
+		c.ts_ms = W.last_ckpt_ms; /* checkpoints never go back in time */
+	merkle_frontier_root(&W.tree, c.root);
+	W.last_ckpt_ms = c.ts_ms;
+	rc = audit_log_checkpoint_sign(W.key, &c, err);
+	if (rc == FOCAL_OK && (line = audit_log_checkpoint_line(&c)) == NULL)
+		rc = focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
+	if (rc == FOCAL_OK) {
+		size_t n = strlen(line);
+		int e = 0;
+
+		line[n] = '\n'; /* replaces the NUL: written with its length */
+		if ((e = audit_write_all(W.ckfd, line, n + 1)) != 0 ||
+		    (sync && fdatasync(W.ckfd) != 0)) {
+			rc = focal_err_set(err, FOCAL_E_IO, "checkpoint file: %s",
+					   strerror(e ? -e : errno));
+			/* no half line for the next checkpoint to be glued to */
+			if (ftruncate(W.ckfd, W.ck_off) != 0)
+				log_error("audit_unavailable", "checkpoint file: cannot roll back: %s",
+					  strerror(errno));
+		} else {
+			W.ck_off += (off_t)(n + 1);
+			W.ck_dirty = !sync;
+			if (sync)
+				W.last_sync_ms = c.ts_ms;
+		}
+	}
+	free(line);
+	if (rc != FOCAL_OK) {
+		/* entries stay durable and chained; only the signature is late.
+		 * Retried with the next batch or at the next interval. */
+		log_emitj(LOG_ERROR, "audit_unavailable", err->msg,
+			  json_pack("{s:s}", "alert", "audit_checkpoint_failed"));
+		return rc;
+	}
+	W.ckpt_size = c.size;
+	W.last_ckpt = c;
+	W.witnessed = false;
+	if (final || c.ts_ms - W.last_witness_ms >= W.checkpoint_ms)
+		audit_writer_witness();
+	return FOCAL_OK;
+}
+
+static void audit_writer_batch(struct audit_ticket *batch, bool final)
 {
 	struct merkle_frontier saved_tree = W.tree;
 	uint8_t saved_last[MERKLE_HASH];
 	uint64_t saved_size = W.size;
 	size_t len = 0, count = 0;
 	const char *why = NULL;
+	struct focal_err cerr = { 0 };
 	int rc = FOCAL_OK, e = 0;
 
 	memcpy(saved_last, W.last, MERKLE_HASH);
@@ -216,10 +305,26 @@ static void audit_writer_batch(struct audit_ticket *batch)
 	if (why == NULL) {
 		W.good_off += (off_t)len;
 		atomic_fetch_add(&audit_n_entries, count);
-		if (W.failing)
-			log_warn("audit_recovered", "the audit log is writable again");
-		W.failing = false;
-		atomic_store(&audit_ok, true);
+		/* every acknowledged entry under a signature: sign before anyone is
+		 * told the batch is durable.  If signing fails the entries stay in
+		 * the log (durable, chained, signed by a later checkpoint) but the
+		 * batch is refused: nothing is acknowledged unsigned (fail closed). */
+		if (W.every_commit &&
+		    audit_writer_checkpoint(final, final || audit_log_now_ms() - W.last_sync_ms >=
+								W.checkpoint_ms, &cerr) != FOCAL_OK) {
+			W.failing = true;
+			atomic_store(&audit_ok, false);
+			for (struct audit_ticket *t = batch; t != NULL; t = t->next) {
+				t->rc = FOCAL_E_UNAVAIL;
+				snprintf(t->msg, sizeof(t->msg), "the audit log cannot be signed (%s)",
+					 cerr.msg);
+			}
+		} else {
+			if (W.failing)
+				log_warn("audit_recovered", "the audit log is writable again");
+			W.failing = false;
+			atomic_store(&audit_ok, true);
+		}
 	} else {
 		char msg[256];
 
@@ -255,44 +360,17 @@ static void audit_writer_batch(struct audit_ticket *batch)
 	}
 }
 
-static void audit_writer_checkpoint(void)
+/* Makes the checkpoints written since the last sync durable. */
+static void audit_writer_ck_sync(void)
 {
-	struct audit_checkpoint c = { 0 };
-	struct focal_err err = { 0 };
-	char *line = NULL, root[2 * MERKLE_HASH + 1];
-	int rc;
-
-	c.size = W.size;
-	c.ts_ms = audit_log_now_ms();
-	if (c.ts_ms < W.last_ckpt_ms)
-		c.ts_ms = W.last_ckpt_ms; /* checkpoints never go back in time */
-	merkle_frontier_root(&W.tree, c.root);
-	W.last_ckpt_ms = c.ts_ms;
-	rc = audit_log_checkpoint_sign(W.key, &c, &err);
-	if (rc == FOCAL_OK && (line = audit_log_checkpoint_line(&c)) == NULL)
-		rc = focal_err_set(&err, FOCAL_E_NOMEM, "out of memory");
-	if (rc == FOCAL_OK) {
-		size_t n = strlen(line);
-
-		line[n] = '\n'; /* replaces the NUL: written with its length */
-		if (audit_write_all(W.ckfd, line, n + 1) != 0 || fdatasync(W.ckfd) != 0)
-			rc = focal_err_set(&err, FOCAL_E_IO, "checkpoint file: %s", strerror(errno));
+	if (fdatasync(W.ckfd) != 0) {
+		log_emitj(LOG_ERROR, "audit_unavailable", "checkpoint file: cannot sync",
+			  json_pack("{s:s, s:s}", "alert", "audit_checkpoint_failed", "error",
+				    strerror(errno)));
+		return; /* retried at the next interval */
 	}
-	free(line);
-	if (rc != FOCAL_OK) {
-		/* entries stay durable and chained; only the signature is late.
-		 * Retried at the next interval. */
-		log_emitj(LOG_ERROR, "audit_unavailable", err.msg,
-			  json_pack("{s:s}", "alert", "audit_checkpoint_failed"));
-		return;
-	}
-	W.ckpt_size = c.size;
-	merkle_hex(c.root, root);
-	/* a copy of every tree head in the service log, where an attacker on this
-	 * host cannot take it back: the witness against truncation */
-	log_emitj(LOG_INFO, "audit_checkpoint", NULL,
-		  json_pack("{s:I, s:s, s:I}", "size", (json_int_t)c.size, "root", root, "ts_ms",
-			    (json_int_t)c.ts_ms));
+	W.ck_dirty = false;
+	W.last_sync_ms = audit_log_now_ms();
 }
 
 static void *audit_writer_main(void *arg)
@@ -304,8 +382,8 @@ static void *audit_writer_main(void *arg)
 		bool stop;
 
 		while (W.head == NULL && !W.stop) {
-			if (W.size != W.ckpt_size) {
-				int64_t due = W.last_ckpt_ms + W.checkpoint_ms;
+			if (W.size != W.ckpt_size || W.ck_dirty) {
+				int64_t due = W.last_sync_ms + W.checkpoint_ms;
 				struct timespec ts = { (time_t)(due / 1000), (long)(due % 1000) * 1000000 };
 
 				if (pthread_cond_timedwait(&W.cv, &W.mu, &ts) == ETIMEDOUT)
@@ -321,17 +399,23 @@ static void *audit_writer_main(void *arg)
 		pthread_mutex_unlock(&W.mu);
 
 		if (batch != NULL)
-			audit_writer_batch(batch);
-		if (W.size != W.ckpt_size &&
-		    (stop || audit_log_now_ms() - W.last_ckpt_ms >= W.checkpoint_ms))
-			audit_writer_checkpoint();
+			audit_writer_batch(batch, stop);
+		if (stop || audit_log_now_ms() - W.last_sync_ms >= W.checkpoint_ms) {
+			struct focal_err err;
+
+			if (W.size != W.ckpt_size)
+				(void)audit_writer_checkpoint(stop, true, &err); /* alerted inside */
+			else if (W.ck_dirty)
+				audit_writer_ck_sync();
+		}
 
 		pthread_mutex_lock(&W.mu);
-		if (W.stop && W.head == NULL && (W.size == W.ckpt_size || stop))
+		if (W.stop && W.head == NULL && ((W.size == W.ckpt_size && !W.ck_dirty) || stop))
 			break;
 	}
 	W.running = false;
 	pthread_mutex_unlock(&W.mu);
+	audit_writer_witness(); /* the closing tree head, if not copied yet */
 	return NULL;
 }
 
@@ -489,7 +573,7 @@ static int audit_open_files(const char *dir, const char *key, bool generate_key,
 		rc = focal_err_set(err, FOCAL_E_IO, "audit log %s is in use by another process", lp);
 		goto out;
 	}
-	W.ckfd = open(cp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	W.ckfd = open(cp, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (W.ckfd < 0) {
 		rc = focal_err_set(err, FOCAL_E_IO, "audit checkpoints %s: %s", cp, strerror(errno));
 		goto out;
@@ -520,6 +604,35 @@ out:
 	return rc;
 }
 
+/* The end of the checkpoint file's last complete line: a crash may have cut
+ * the last checkpoint short (verify skips it), and the next one must not be
+ * glued to it.  Cuts the file there. */
+static off_t audit_ckpt_tail(int fd)
+{
+	off_t end = lseek(fd, 0, SEEK_END), pos = end;
+	char buf[512];
+
+	while (pos > 0) {
+		size_t n = pos >= (off_t)sizeof(buf) ? sizeof(buf) : (size_t)pos;
+		ssize_t got = pread(fd, buf, n, pos - (off_t)n);
+
+		if (got != (ssize_t)n)
+			return end; /* unreadable: leave it for verify to judge */
+		for (size_t i = n; i > 0; i--)
+			if (buf[i - 1] == '\n') {
+				off_t keep = pos - (off_t)n + (off_t)i;
+
+				if (keep != end && ftruncate(fd, keep) != 0)
+					return end;
+				return keep;
+			}
+		pos -= (off_t)n;
+	}
+	if (end > 0 && ftruncate(fd, 0) != 0)
+		return end;
+	return 0;
+}
+
 int audit_open_dir(const char *dir, const char *key, bool generate_key, long checkpoint_ms,
 		   struct focal_err *err)
 {
@@ -547,6 +660,12 @@ int audit_open_dir(const char *dir, const char *key, bool generate_key, long che
 	if (res.signed_size != res.entries)
 		W.ckpt_size = res.signed_size;
 	W.checkpoint_ms = checkpoint_ms > 0 ? checkpoint_ms : 1000;
+	W.ck_off = audit_ckpt_tail(W.ckfd);
+	W.ck_dirty = false;
+	W.last_sync_ms = res.signed_ts_ms;
+	W.last_ckpt.size = 0;
+	W.witnessed = true;
+	W.last_witness_ms = 0;
 	if (W.max_pending == 0)
 		W.max_pending = 65536;
 	W.stop = W.broken = W.failing = false;
@@ -596,6 +715,7 @@ int audit_open(const struct config *cfg, struct focal_err *err)
 		return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
 	}
 	W.max_pending = ac != NULL ? (size_t)ac->max_pending : 65536;
+	W.every_commit = ac != NULL ? ac->sign_every_commit : true;
 	if (ac == NULL || ac->key == NULL)
 		log_warn("audit_key_default", "the audit signing key lives in the log folder %s: "
 			 "whoever can rewrite the folder can also re-sign it. For production, set "
@@ -719,6 +839,11 @@ void audit_peer_addr(struct evhttp_request *req, char *out, size_t outlen)
 		evhttp_connection_get_peer(evcon, (char **)&host, &port);
 	if (host != NULL && outlen > 0)
 		snprintf(out, outlen, "%s", host);
+}
+
+void audit_set_sign_every_commit(bool on)
+{
+	W.every_commit = on;
 }
 
 const char *audit_dir(void)

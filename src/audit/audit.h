@@ -7,10 +7,12 @@
  * the previous fsync ran, writes them with one write(2), makes them durable
  * with one fdatasync(2) (group commit) and only then reports each one done,
  * on the submitter's event loop (loop_post) — so an event loop never waits
- * for the disk.  Every entry carries the previous entry's hash; at least
- * every checkpoint_ms while entries arrive, and when the log closes, the
- * writer signs the Merkle tree head of all entries (Ed25519) into the
- * checkpoint file.  See docs/audit.md.
+ * for the disk.  Every entry carries the previous entry's hash.  The writer
+ * signs the Merkle tree head of all entries (Ed25519) into the checkpoint
+ * file with every group commit before acknowledging it (sign_every_commit,
+ * the default; the checkpoint file is synced every checkpoint_ms), or else
+ * at least every checkpoint_ms while entries arrive; and when the log
+ * closes.  See docs/audit.md.
  *
  * Fail closed: when an entry cannot be made durable (disk full, file not
  * writable, writer gone) its submitter is told so; a search is then refused
@@ -111,6 +113,11 @@ void audit_reply_unavailable(struct evhttp_request *req, const char *msg);
 /* Writes req's client address (the TCP peer) to out when a principal did not
  * carry one, so every search entry names where it came from. */
 void audit_peer_addr(struct evhttp_request *req, char *out, size_t outlen);
+
+/* Sign a checkpoint with every group commit (the default) or only every
+ * checkpoint_ms (`audit.sign_every_commit: false`).  Before audit_open_dir
+ * (audit_open sets it from the configuration); for tests and the bench. */
+void audit_set_sign_every_commit(bool on);
 
 /* The log folder of the open log (NULL when none). */
 const char *audit_dir(void);

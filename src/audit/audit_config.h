@@ -5,6 +5,8 @@
 #ifndef FOCAL_AUDIT_CONFIG_H
 #define FOCAL_AUDIT_CONFIG_H
 
+#include <stdbool.h>
+
 #include "audit/audit_misuse.h"
 
 struct audit_config {
@@ -12,6 +14,7 @@ struct audit_config {
 	char *key;          /* NULL: <dir>/audit-key.pem, generated on first start */
 	long checkpoint_ms; /* longest time between checkpoints while entries arrive */
 	long max_pending;   /* entries waiting for the writer before new ones are refused */
+	bool sign_every_commit; /* a signed checkpoint with every group commit (default) */
 	struct audit_misuse_config misuse;
 };
 

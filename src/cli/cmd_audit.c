@@ -226,8 +226,9 @@ static int audit_verify_cmd(struct audit_opts *o)
 	       (unsigned long long)res.entries, (unsigned long long)res.checkpoints, ts,
 	       (unsigned long long)res.signed_size);
 	if (res.entries > res.signed_size)
-		printf("note: the last %llu entries are chained but not yet signed (written less "
-		       "than a checkpoint interval before the log was read, or before a crash)\n",
+		printf("note: unsigned tail: the last %llu entries are chained but not yet signed "
+		       "(a crash before their checkpoint; or, with audit.sign_every_commit off, "
+		       "written less than a checkpoint interval before the log was read)\n",
 		       (unsigned long long)(res.entries - res.signed_size));
 	if (res.torn_tail)
 		printf("note: the last line is incomplete (a write cut short by a crash; focald "

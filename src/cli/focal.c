@@ -44,7 +44,10 @@ static size_t on_data(char *ptr, size_t size, size_t n, void *arg)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: focal search [--json] [--url URL] [--cacert FILE] [--purpose P]\n"
-		   "                    [--case REF] [--justification TEXT] \"text\"\n"
+		   "                    [--case REF] [--justification TEXT]\n"
+		   "                    [--export csv|jsonl] \"text\"\n"
+		   "  --export writes the records to stdout for a case file (needs --purpose,\n"
+		   "  --case and the policy's export permission)\n"
 		   "  URL defaults to $FOCAL_URL or https://127.0.0.1:8443\n"
 		   "  FILE defaults to $FOCAL_CACERT (the CA that signed focald's certificate)\n");
 }
@@ -57,10 +60,11 @@ static int cmd_search(int argc, char **argv)
 		{ "purpose", required_argument, NULL, 'p' },
 		{ "case", required_argument, NULL, 'r' }, { "help", no_argument, NULL, 'h' },
 		{ "justification", required_argument, NULL, 'J' },
+		{ "export", required_argument, NULL, 'x' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *url = getenv("FOCAL_URL"), *cacert = getenv("FOCAL_CACERT");
-	const char *purpose = NULL, *case_ref = NULL, *justification = NULL;
+	const char *purpose = NULL, *case_ref = NULL, *justification = NULL, *export = NULL;
 	struct response resp = { 0 };
 	struct curl_slist *hdrs = NULL;
 	char endpoint[1024], errbuf[CURL_ERROR_SIZE] = "", auth[128];
@@ -79,6 +83,7 @@ static int cmd_search(int argc, char **argv)
 		case 'p': purpose = optarg; break;
 		case 'r': case_ref = optarg; break;
 		case 'J': justification = optarg; break;
+		case 'x': export = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -99,6 +104,8 @@ static int cmd_search(int argc, char **argv)
 		json_object_set_new(req, "case_ref", json_string(case_ref));
 	if (justification != NULL)
 		json_object_set_new(req, "justification", json_string(justification));
+	if (export != NULL)
+		json_object_set_new(req, "export", json_string(export));
 	body = json_dumps(req, JSON_COMPACT);
 	curl = curl_easy_init();
 	if (body == NULL || curl == NULL)
@@ -127,8 +134,16 @@ static int cmd_search(int argc, char **argv)
 		const char *msg = json_string_value(
 			json_object_get(json_object_get(b, "error"), "message"));
 
-		fprintf(stderr, "focal: search refused (HTTP %ld): %s\n", status,
-			msg ? msg : "no explanation");
+		fprintf(stderr, "focal: %s refused (HTTP %ld): %s\n", export ? "export" : "search",
+			status, msg ? msg : "no explanation");
+		goto out;
+	}
+	if (export != NULL) {
+		/* the file as focald sent it, byte for byte: its lines' digests are
+		 * in the audit log */
+		if (resp.data != NULL && fwrite(resp.data, 1, resp.len, stdout) != resp.len)
+			goto out;
+		rc = fflush(stdout) == 0 ? 0 : 1;
 		goto out;
 	}
 	if (b == NULL) {

@@ -6,6 +6,7 @@
 #include "core/cfgnode.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,8 @@ static int cfg_doc_parse(struct cfg_doc *out, const char *name, const unsigned c
 	out->file = strdup(name);
 	if (out->file == NULL)
 		return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
+	if (EVP_Digest(text, len, out->sha256, NULL, EVP_sha256(), NULL) != 1)
+		return focal_err_set(err, FOCAL_E_INTERNAL, "%s: cannot hash", name);
 	if (!yaml_parser_initialize(&parser))
 		return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
 	yaml_parser_set_input_string(&parser, text, len);

@@ -22,6 +22,7 @@ struct cfg_doc {
 	yaml_document_t doc;
 	char *file; /* owned copy of the file name used in messages */
 	bool loaded;
+	unsigned char sha256[32]; /* of the bytes parsed (audit of policy changes) */
 };
 
 struct cfg_node {

@@ -390,6 +390,7 @@ static int config_build(struct cfg_doc *doc, struct config **out, struct focal_e
 		return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
 	}
 	atomic_init(&c->refs, 1);
+	memcpy(c->sha256, doc->sha256, sizeof(c->sha256));
 	server_defaults(&c->server);
 	source_defaults_init(&c->defaults);
 	if (!cfg_map_get(&root, "server", &n)) {

@@ -105,6 +105,7 @@ struct source_def {
 struct config {
 	atomic_int refs;
 	char *path;
+	unsigned char sha256[32]; /* of the file's text: its version in the audit log */
 	struct server_config server;
 	struct source_defaults defaults;
 	struct source_def *sources;

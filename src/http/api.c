@@ -9,6 +9,7 @@
 #include "http/api.h"
 
 #include <event2/buffer.h>
+#include <stddef.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <stdint.h>
@@ -24,6 +25,7 @@
 #include "core/jsonw.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "http/export.h"
 #include "http/reply.h"
 #include "http/web.h"
 #include "policy/policy.h"
@@ -41,6 +43,11 @@ struct api_search {
 	struct query_request *qr;   /* until the audit entry is durable */
 	struct policy_plan *plan;   /* idem: then the search owns both */
 	struct audit_search *audit; /* the lookup's audit entries */
+	enum export_format export;  /* EXPORT_NONE: a briefing */
+	struct audit_ticket xt;     /* export: its own entry, durable before the reply */
+	struct evbuffer *xbody;     /* export: the body, sent once xt is durable */
+	bool xpending;              /* xt is with the audit writer: it frees as */
+	size_t xcount, xleft, xremoved; /* export: records, sources left out, fields removed */
 };
 
 static void api_healthz(struct evhttp_request *req, struct server_loop *sl)
@@ -146,6 +153,8 @@ static void api_search_release(struct api_search *as)
 	query_request_free(as->qr);
 	policy_plan_free(as->plan);
 	audit_search_free(as->audit);
+	if (as->xbody != NULL)
+		evbuffer_free(as->xbody);
 	server_loop_search_end(as->sl);
 	free(as);
 }
@@ -189,12 +198,18 @@ static void api_on_source(struct search *s, const struct source_call *call, void
 	api_sse_written(as->req, "source", &w);
 }
 
+static void api_export_done(struct api_search *as, struct search *s);
+
 static void api_on_done(struct search *s, void *arg)
 {
 	struct api_search *as = arg;
 	struct briefing_stats st;
 	struct jsonw w;
 
+	if (as->export != EXPORT_NONE) {
+		api_export_done(as, s);
+		return;
+	}
 	jsonw_init(&w, 32768);
 	briefing_write(&w, s, &st); /* with the policy's counts of sources kept out */
 	audit_search_end(as->audit, s); /* what was shown */
@@ -213,6 +228,90 @@ static void api_on_done(struct search *s, void *arg)
 	api_search_release(as);
 }
 
+static void api_header_count(struct evkeyvalq *h, const char *name, uint64_t n)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)n);
+	evhttp_add_header(h, name, v);
+}
+
+/* The export's own entry is durable (or refused): only now do the records
+ * leave Focal.  Runs on the search's loop; frees as. */
+static void api_export_audited(struct audit_ticket *t)
+{
+	struct api_search *as = (struct api_search *)(void *)((char *)t -
+							      offsetof(struct api_search, xt));
+	char filename[96];
+	struct evkeyvalq *h;
+
+	as->xpending = false;
+	if (as->req == NULL) {
+		api_search_release(as); /* the client left meanwhile: nothing is sent */
+		return;
+	}
+	if (t->rc != FOCAL_OK) {
+		metrics_inc(METRIC_SEARCHES_REJECTED);
+		audit_reply_unavailable(as->req, t->msg);
+		api_search_release(as);
+		return;
+	}
+	reply_headers(as->req, export_content_type(as->export));
+	h = evhttp_request_get_output_headers(as->req);
+	snprintf(filename, sizeof(filename), "attachment; filename=\"focal-export-%llu.%s\"",
+		 (unsigned long long)t->seq, export_format_name(as->export));
+	evhttp_add_header(h, "Content-Disposition", filename);
+	/* what the officer is told was kept out: counts only, as in a briefing */
+	api_header_count(h, "Focal-Export-Records", as->xcount);
+	api_header_count(h, "Focal-Export-Sources-Left-Out", as->xleft);
+	api_header_count(h, "Focal-Export-Fields-Removed", as->xremoved);
+	api_header_count(h, "Focal-Audit-Entry", t->seq);
+	evhttp_send_reply(as->req, 200, "OK", as->xbody);
+	api_search_release(as);
+}
+
+/* A finished export search: the body is written, then an entry naming every
+ * record that leaves (by digest), and the reply waits for that entry. */
+static void api_export_done(struct api_search *as, struct search *s)
+{
+	const struct query_request *qr = search_request(s);
+	const struct policy_plan *plan = search_plan_of(s);
+	json_t *digests = json_array(), *f = NULL;
+	struct focal_err err;
+
+	audit_search_end(as->audit, s);
+	as->xbody = evbuffer_new();
+	if (as->xbody == NULL || digests == NULL ||
+	    export_write(s, as->export, as->xbody, digests, &err) != FOCAL_OK ||
+	    (f = json_pack("{s:I, s:o, s:s, s:s?, s:s?, s:I, s:I, s:I, s:O}", "search",
+			   (json_int_t)audit_search_seq(as->audit), "who",
+			   audit_principal_json(&as->who), "format", export_format_name(as->export),
+			   "purpose", qr->purpose, "case_ref", qr->case_ref, "count",
+			   (json_int_t)json_array_size(digests), "sources_left_out",
+			   (json_int_t)policy_plan_export_denied(plan), "fields_removed",
+			   (json_int_t)policy_plan_redacted(plan), "records", digests)) == NULL) {
+		json_decref(digests);
+		reply_error(as->req, 503, "Service Unavailable", FOCAL_E_NOMEM, "out of memory");
+		api_search_release(as);
+		return;
+	}
+	as->xcount = json_array_size(digests);
+	as->xleft = policy_plan_export_denied(plan);
+	as->xremoved = policy_plan_redacted(plan);
+	json_decref(digests);
+	search_free(as->search); /* the records are in the body now */
+	as->search = NULL;
+	as->xt.loop = &as->sl->loop;
+	as->xt.done = api_export_audited;
+	if (audit_submit(&as->xt, "search.export", f, &err) != FOCAL_OK) {
+		metrics_inc(METRIC_SEARCHES_REJECTED);
+		audit_reply_unavailable(as->req, err.msg);
+		api_search_release(as);
+		return;
+	}
+	as->xpending = true;
+}
+
 /* The client hung up while its search ran. */
 static void api_on_close(struct evhttp_connection *evcon, void *arg)
 {
@@ -220,6 +319,12 @@ static void api_on_close(struct evhttp_connection *evcon, void *arg)
 
 	(void)evcon;
 	as->evcon = NULL;
+	if (as->xpending) {
+		/* the export's entry is being written: its callback frees as */
+		evhttp_send_reply(as->req, 499, "Client Closed Request", NULL);
+		as->req = NULL;
+		return;
+	}
 	search_cancel(as->search);
 	as->search = NULL;
 	/* the request was detached from its connection: replying frees it */
@@ -257,6 +362,21 @@ static json_t *api_sources_denied(const struct config *cfg, const struct policy_
 	return json_pack("{s:o}", "sources_denied", denied);
 }
 
+/* Takes "export" ("csv" or "jsonl") out of a search body: an export of the
+ * records instead of a briefing (docs/policy.md, "Export"). */
+static int api_export_member(json_t *body, enum export_format *out, struct focal_err *err)
+{
+	json_t *v = json_object_get(body, "export");
+
+	*out = EXPORT_NONE;
+	if (v == NULL)
+		return FOCAL_OK;
+	if (export_format_parse(json_string_value(v), out) != FOCAL_OK)
+		return focal_err_set(err, FOCAL_E_INVAL, "export: expected \"csv\" or \"jsonl\"");
+	json_object_del(body, "export");
+	return FOCAL_OK;
+}
+
 static void api_search(struct evhttp_request *req, struct server_loop *sl)
 {
 	struct auth_principal who;
@@ -265,7 +385,8 @@ static void api_search(struct evhttp_request *req, struct server_loop *sl)
 	struct policy_plan *plan = NULL;
 	struct config *cfg;
 	struct focal_err err;
-	json_t *body = NULL;
+	json_t *body = NULL, *extra;
+	enum export_format export = EXPORT_NONE;
 	int rc, status;
 
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
@@ -284,6 +405,7 @@ static void api_search(struct evhttp_request *req, struct server_loop *sl)
 		return;
 	}
 	if ((rc = reply_read_json(req, &body, &err)) != 0 ||
+	    (rc = api_export_member(body, &export, &err)) != 0 ||
 	    (rc = query_request_from_json(body, &qr, &err)) != 0) {
 		json_decref(body);
 		metrics_inc(METRIC_SEARCHES_REJECTED);
@@ -294,12 +416,14 @@ static void api_search(struct evhttp_request *req, struct server_loop *sl)
 	/* access policy: which sources this principal may ask, which fields it
 	 * may see, purpose binding (policy.h) */
 	cfg = sl->loop.sources ? sl->loop.sources->cfg : sl->srv->cfg;
-	rc = policy_plan_search(cfg, &who, qr, &plan, &status, &err);
+	rc = export != EXPORT_NONE ? policy_plan_export(cfg, &who, qr, &plan, &status, &err)
+				   : policy_plan_search(cfg, &who, qr, &plan, &status, &err);
 	if (rc != 0) {
 		query_request_free(qr);
 		metrics_inc(METRIC_SEARCHES_REJECTED);
 		reply_error(req, status, status == 428 ? "Precondition Required" : status == 400 ?
-			    "Bad Request" : "Service Unavailable", rc, err.msg);
+			    "Bad Request" : status == 403 ? "Forbidden" : "Service Unavailable", rc,
+			    err.msg);
 		return;
 	}
 	as = calloc(1, sizeof(*as));
@@ -314,9 +438,13 @@ static void api_search(struct evhttp_request *req, struct server_loop *sl)
 	as->who = who;
 	as->qr = qr;
 	as->plan = plan;
+	as->export = export;
 	server_loop_search_begin(sl);
+	extra = api_sources_denied(cfg, plan);
+	if (export != EXPORT_NONE)
+		json_object_set_new(extra, "export", json_string(export_format_name(export)));
 	/* the lookup is made durable before any source is asked (fail closed) */
-	if (audit_search_begin(&as->audit, &as->who, qr, cfg, api_sources_denied(cfg, plan),
+	if (audit_search_begin(&as->audit, &as->who, qr, cfg, extra,
 			       &sl->loop, api_search_audited, as, &err) != FOCAL_OK) {
 		metrics_inc(METRIC_SEARCHES_REJECTED);
 		audit_reply_unavailable(req, err.msg);
@@ -352,7 +480,7 @@ static void api_search_audited(struct audit_search *au, int rc, const char *msg,
 	}
 	as->qr = NULL; /* search_start_planned owns both from here */
 	as->plan = NULL;
-	as->stream = api_wants_stream(req);
+	as->stream = as->export == EXPORT_NONE && api_wants_stream(req); /* an export is a file */
 	h.arg = as;
 	if (as->stream) {
 		reply_headers(req, "text/event-stream");

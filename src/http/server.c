@@ -32,6 +32,7 @@
 #include "auth/oidc.h"
 #include "core/workpool.h"
 #include "audit/audit.h"
+#include "audit/audit_reload.h"
 #include "http/api.h"
 #include "http/tls.h"
 #include "sources/breaker.h"
@@ -280,6 +281,15 @@ int server_reload(struct server *srv, struct focal_err *err)
 	if (rc != FOCAL_OK) {
 		metrics_inc(METRIC_CONFIG_RELOAD_FAILURES);
 		log_error("reload", "configuration rejected, keeping the running one: %s", err->msg);
+		audit_reload_rejected(srv->cfg, "SIGHUP", err->msg);
+		return rc;
+	}
+	/* a policy or source change is audited before it applies (fail closed) */
+	if ((rc = audit_reload_applied(srv->cfg, cfg, "SIGHUP", err)) != FOCAL_OK) {
+		metrics_inc(METRIC_CONFIG_RELOAD_FAILURES);
+		log_error("reload", "the change could not be audited, keeping the running "
+			  "configuration: %s", err->msg);
+		config_unref(cfg);
 		return rc;
 	}
 	if (!server_config_compatible(&srv->cfg->server, &cfg->server))
@@ -394,7 +404,8 @@ int server_start(struct server *srv, const char *config_path, bool dev_no_auth,
 		return rc;
 	workpool_set_default(srv->pool);
 	/* no audit log, no service: refuse to start without one (fail closed) */
-	if ((rc = audit_open(srv->cfg, err)) != 0)
+	if ((rc = audit_open(srv->cfg, err)) != 0 ||
+	    (rc = audit_reload_started(srv->cfg, err)) != 0)
 		return rc;
 	if ((rc = auth_start(srv->cfg, err)) != 0) /* users, sessions (src/auth) */
 		return rc;

@@ -111,6 +111,7 @@ static int policy_from_doc(struct cfg_doc *doc, const struct config *cfg, struct
 		policy_free(pol);
 		return rc;
 	}
+	memcpy(pol->sha256, doc->sha256, sizeof(pol->sha256));
 	*out = pol;
 	return FOCAL_OK;
 }
@@ -282,6 +283,28 @@ const struct policy *policy_of(const struct config *cfg)
 	    !cfg->policy->pol->bound)
 		return NULL;
 	return cfg->policy->pol;
+}
+
+json_t *policy_identity_json(const struct config *cfg)
+{
+	static const char digits[] = "0123456789abcdef";
+	const struct policy_config *pc = cfg != NULL ? cfg->policy : NULL;
+	char hex[65];
+
+	if (pc == NULL || pc->pol == NULL)
+		return json_pack("{s:n, s:n, s:i}", "file", "sha256", "rules", 0);
+	for (size_t i = 0; i < 32; i++) {
+		hex[2 * i] = digits[pc->pol->sha256[i] >> 4];
+		hex[2 * i + 1] = digits[pc->pol->sha256[i] & 15];
+	}
+	hex[64] = '\0';
+	return json_pack("{s:s, s:s, s:I}", "file", pc->file ? pc->file : "(built-in policy)",
+			 "sha256", hex, "rules", (json_int_t)pc->pol->nrules);
+}
+
+const char *policy_file_of(const struct config *cfg)
+{
+	return cfg != NULL && cfg->policy != NULL ? cfg->policy->file : NULL;
 }
 
 size_t policy_nrules(const struct policy *p)

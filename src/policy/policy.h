@@ -69,6 +69,7 @@ const char *policy_verdict_name(enum policy_verdict v);
 #define POLICY_REASON_NO_RULE "not_permitted"
 #define POLICY_REASON_NEEDS_PURPOSE "needs_purpose"
 #define POLICY_REASON_NO_POLICY "no_policy"
+#define POLICY_REASON_NO_EXPORT "export_not_permitted"
 
 struct policy_decision {
 	enum policy_verdict verdict;
@@ -87,6 +88,7 @@ struct policy_context {
 	int64_t now_ms;       /* Unix ms, for the age of the MFA login */
 	int minute_of_day;    /* 0..1439 */
 	int weekday;          /* 0 = Monday .. 6 = Sunday */
+	bool export;          /* the records leave Focal (policy_plan_export) */
 };
 /* Fills now_ms, minute_of_day and weekday from the clock; purpose and case_ref NULL. */
 void policy_context_now(struct policy_context *ctx);
@@ -120,6 +122,12 @@ int policy_load_string(const char *name, const char *text, size_t len,
 		       const struct config *cfg, struct policy **out, struct focal_err *err);
 void policy_free(struct policy *p); /* NULL-safe */
 size_t policy_nrules(const struct policy *p);
+/* Which policy cfg runs, for the audit log: {"file": path (or "(built-in
+ * policy)"), "sha256": hex of the file's text as parsed, "rules": n}; nulls
+ * when there is none.  New reference. */
+json_t *policy_identity_json(const struct config *cfg);
+/* The policy file cfg names (NULL: the built-in policy). */
+const char *policy_file_of(const struct config *cfg);
 /* Bound to a configuration's sources (decisions possible)? */
 bool policy_is_bound(const struct policy *p);
 
@@ -173,6 +181,20 @@ int policy_plan_refusal(const struct policy_plan *plan, int *http_status, struct
 int policy_plan_search(const struct config *cfg, const struct auth_principal *p,
 		       const struct query_request *req, struct policy_plan **out,
 		       int *http_status, struct focal_err *err);
+
+/* The same for an export of the records (POST /v1/search with "export"):
+ * every source needs the export action besides search (a source not allowed
+ * for export is not queried, and counted), every field the export action as
+ * well as view (the others are redacted as records arrive), and the request
+ * needs a purpose and a case reference (400).  403 when the policy lets the
+ * principal export none of the sources that answer the request. */
+int policy_plan_export(const struct config *cfg, const struct auth_principal *p,
+		       const struct query_request *req, struct policy_plan **out,
+		       int *http_status, struct focal_err *err);
+/* Sources an export plan keeps out because export (not search) is denied. */
+size_t policy_plan_export_denied(const struct policy_plan *plan);
+/* Fields removed from the records of plan so far. */
+size_t policy_plan_redacted(const struct policy_plan *plan);
 
 /* May source index i be queried? (false for a NULL plan: fail closed) */
 bool policy_plan_allows(const struct policy_plan *plan, size_t i);

@@ -326,37 +326,150 @@ struct policy_plan {
 	size_t ncodes;
 	bool purpose_missing, case_missing;
 	bool justify_required, justify_given;
+	bool export, export_purpose;  /* an export; with a purpose and a case reference */
+	size_t export_denied;     /* answering sources allowed to search but not to export */
 	size_t redacted;          /* fields removed so far */
 };
 
-/* Does the keyed hash of (user, what was asked) fall on a prompt?  Keyed
- * (SipHash) so officers cannot predict which searches are prompted, and
- * deterministic for one search so repeating it does not dodge the prompt. */
+/* Whether one interpretation's keyed hash falls on a prompt.  The hash
+ * covers the user, the query kind and the parameters in their normalised
+ * forms only — canonical plate, national number, phone, ISO dates and the
+ * name keys (normalize_key) instead of the names as typed, never QP_TEXT;
+ * letters and digits only, case folded — so "1-ABC-123", "1 abc 123" and
+ * "1ABC123" draw alike, and so do "Peeters Jan" and "JAN PEETERS" when both
+ * read as that person. */
+static bool justify_interp_selected(const struct policy *pol, const struct auth_principal *p,
+				    const struct query *q)
+{
+	crypto_generichash_state st;
+	unsigned char digest[crypto_shorthash_BYTES], buf[32], kind = (unsigned char)q->kind;
+	uint64_t v = 0;
+
+	crypto_generichash_init(&st, NULL, 0, sizeof(buf));
+	crypto_generichash_update(&st, (const unsigned char *)p->user, strlen(p->user) + 1);
+	crypto_generichash_update(&st, &kind, 1);
+	for (int k = 0; k < QP__COUNT; k++) {
+		unsigned char tag = (unsigned char)k;
+
+		/* as typed: the text, and names when their keys are present */
+		if (k == QP_TEXT || k == QP_PHONE_NATIONAL ||
+		    (k == QP_FAMILY_NAME && q->param[QP_FAMILY_KEY] != NULL) ||
+		    (k == QP_GIVEN_NAME && q->param[QP_GIVEN_KEY] != NULL) || q->param[k] == NULL)
+			continue;
+		crypto_generichash_update(&st, &tag, 1);
+		/* letters and digits only, ASCII folded: streets, cities and serial
+		 * numbers are kept as typed by the classifier */
+		for (const unsigned char *c = (const unsigned char *)q->param[k]; *c != '\0'; c++) {
+			unsigned char ch = *c >= 'A' && *c <= 'Z' ? (unsigned char)(*c + 32) : *c;
+
+			if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch >= 0x80)
+				crypto_generichash_update(&st, &ch, 1);
+		}
+		crypto_generichash_update(&st, (const unsigned char *)"", 1);
+	}
+	crypto_generichash_final(&st, buf, sizeof(buf));
+	crypto_shorthash(digest, buf, sizeof(buf), pol->justify_key);
+	sodium_memzero(buf, sizeof(buf));
+	for (size_t i = 0; i < sizeof(digest); i++)
+		v = (v << 8) | digest[i];
+	return v % (uint64_t)pol->justify_one_in == 0;
+}
+
+/* Does a prompt fall on this search?  Keyed (SipHash) so officers cannot
+ * predict which searches are prompted, and deterministic for one subject
+ * under one key (focald's run, or always with a seed) so repeating the
+ * search, however retyped, does not dodge the prompt.  A search is drawn
+ * once per interpretation and prompted when any of its readings is: a
+ * spelling that adds a reading can only add prompts, never remove one. */
 static bool justify_selected(const struct policy *pol, const struct auth_principal *p,
 			     const struct query_request *req)
 {
-	crypto_generichash_state st;
-	unsigned char digest[crypto_shorthash_BYTES], buf[32];
-	uint64_t v = 0;
-
 	if (pol->justify_one_in <= 0)
 		return false;
 	if (pol->justify_one_in == 1)
 		return true;
-	crypto_generichash_init(&st, NULL, 0, sizeof(buf));
-	crypto_generichash_update(&st, (const unsigned char *)p->user, strlen(p->user) + 1);
-	if (req->text != NULL)
-		crypto_generichash_update(&st, (const unsigned char *)req->text, strlen(req->text) + 1);
 	for (size_t i = 0; i < req->ninterp; i++)
-		for (int k = 0; k < QP__COUNT; k++)
-			if (req->interp[i].param[k] != NULL)
-				crypto_generichash_update(&st, (const unsigned char *)req->interp[i].param[k],
-							  strlen(req->interp[i].param[k]) + 1);
-	crypto_generichash_final(&st, buf, sizeof(buf));
-	crypto_shorthash(digest, buf, sizeof(buf), pol->justify_key);
-	for (size_t i = 0; i < sizeof(digest); i++)
-		v = (v << 8) | digest[i];
-	return v % (uint64_t)pol->justify_one_in == 0;
+		if (justify_interp_selected(pol, p, &req->interp[i]))
+			return true;
+	return false;
+}
+
+/* Per source of a plan being decided: the first deny and first allow rule,
+ * the fields allow and deny rules cover.  One allocation. */
+struct plan_scratch {
+	void *block;
+	uint64_t *fallow, *fdeny;
+	const struct policy_rule **first_deny, **first_allow;
+};
+
+static int plan_scratch_new(size_t n, struct plan_scratch *sc)
+{
+	sc->block = calloc(n ? n : 1, 2 * sizeof(*sc->first_deny) + 2 * sizeof(*sc->fallow));
+	if (sc->block == NULL)
+		return FOCAL_E_NOMEM;
+	sc->fallow = sc->block;
+	sc->fdeny = sc->fallow + n;
+	sc->first_deny = (const struct policy_rule **)(sc->fdeny + n);
+	sc->first_allow = sc->first_deny + n;
+	return FOCAL_OK;
+}
+
+/* An export plan: each source the search allows must also be allowed the
+ * export action (any deny rule wins, no allow rule denies), and the fields
+ * the export rules withhold join those view withholds. */
+static int plan_decide_export(const struct policy *pol, const struct subject *s,
+			      signed char *active, struct policy_plan *plan)
+{
+	size_t n = plan->n;
+	uint64_t all = POLICY_ALL_FIELDS(policy_nfields());
+	struct plan_scratch sc;
+	const struct policy_rule **first_deny, **first_allow;
+	uint64_t *fallow, *fdeny;
+
+	if (plan_scratch_new(n, &sc) != FOCAL_OK)
+		return FOCAL_E_NOMEM;
+	fallow = sc.fallow, fdeny = sc.fdeny, first_deny = sc.first_deny, first_allow = sc.first_allow;
+	for (size_t k = 0; k < pol->nrules; k++) {
+		const struct policy_rule *r = &pol->rules[k];
+		uint64_t m = r->fields_given ? r->fields : all;
+
+		if (!((r->actions >> POLICY_EXPORT) & 1u) || !rule_active(pol, k, s, active))
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			if (!policy_src_bit(r->srcmask, i))
+				continue;
+			/* a rule about some fields denies only those, never the source */
+			if (r->deny && r->fields_given)
+				fdeny[i] |= m;
+			else if (r->deny && first_deny[i] == NULL)
+				first_deny[i] = r;
+			else if (!r->deny && first_allow[i] == NULL)
+				first_allow[i] = r;
+			if (!r->deny)
+				fallow[i] |= m;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct policy_decision *d = &plan->d[i];
+		uint64_t redact = d->redact;
+
+		if (d->verdict != POLICY_ALLOW && d->verdict != POLICY_ALLOW_REDACTED)
+			continue;
+		if (first_deny[i] != NULL || first_allow[i] == NULL) {
+			if (first_deny[i] != NULL)
+				decided_by(d, pol, first_deny[i], POLICY_DENY);
+			else
+				decided_builtin(d, pol, "default", 0, POLICY_REASON_NO_EXPORT,
+						POLICY_DENY);
+			if (plan->relevant[i])
+				plan->export_denied++;
+			continue;
+		}
+		d->redact = redact | (all & ~(fallow[i] & ~fdeny[i]));
+		d->verdict = d->redact != 0 ? POLICY_ALLOW_REDACTED : POLICY_ALLOW;
+	}
+	free(sc.block);
+	return FOCAL_OK;
 }
 
 /* Every source of a plan at once, rule by rule — what makes a plan cheap:
@@ -368,9 +481,9 @@ static int plan_decide_all(const struct policy *pol, const struct subject *s, si
 {
 	size_t n = plan->n;
 	uint64_t all = POLICY_ALL_FIELDS(policy_nfields());
+	struct plan_scratch sc;
 	const struct policy_rule **first_deny, **first_allow;
 	uint64_t *fallow, *fdeny;
-	void *block;
 
 	if (pol->nsrc != n) {
 		/* bound to another configuration: our bug; fail closed */
@@ -378,13 +491,9 @@ static int plan_decide_all(const struct policy *pol, const struct subject *s, si
 			decide_data(NULL, NULL, NULL, POLICY_SEARCH, i, -1, &plan->d[i]);
 		return FOCAL_OK;
 	}
-	block = calloc(n ? n : 1, 2 * sizeof(*first_deny) + 2 * sizeof(*fallow));
-	if (block == NULL)
+	if (plan_scratch_new(n, &sc) != FOCAL_OK)
 		return FOCAL_E_NOMEM;
-	fallow = block;
-	fdeny = fallow + n;
-	first_deny = (const struct policy_rule **)(fdeny + n);
-	first_allow = first_deny + n;
+	fallow = sc.fallow, fdeny = sc.fdeny, first_deny = sc.first_deny, first_allow = sc.first_allow;
 	for (size_t k = 0; k < pol->nrules; k++) {
 		const struct policy_rule *r = &pol->rules[k];
 		bool search = (r->actions >> POLICY_SEARCH) & 1u, view = (r->actions >> POLICY_VIEW) & 1u;
@@ -424,7 +533,7 @@ static int plan_decide_all(const struct policy *pol, const struct subject *s, si
 		else
 			search_allowed(pol, s, cls, first_allow[i], all & ~(fallow[i] & ~fdeny[i]), d);
 	}
-	free(block);
+	free(sc.block);
 	return FOCAL_OK;
 }
 
@@ -484,7 +593,11 @@ int policy_plan_new(const struct config *cfg, const struct auth_principal *p,
 	plan->ncodes = pol->ncodes;
 	plan->purpose_missing = s.purpose < 0;
 	plan->case_missing = !s.has_case;
-	if (plan_decide_all(pol, &s, active, plan) != 0) {
+	plan->export = ctx->export;
+	plan->export_purpose = ctx->purpose != NULL && ctx->purpose[strspn(ctx->purpose, " \t")] &&
+			       s.has_case;
+	if (plan_decide_all(pol, &s, active, plan) != 0 ||
+	    (plan->export && plan_decide_export(pol, &s, active, plan) != 0)) {
 		free(active);
 		policy_plan_free(plan);
 		return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
@@ -529,6 +642,11 @@ int policy_plan_refusal(const struct policy_plan *plan, int *http_status, struct
 				     "text, at least %d characters, why you need this information)",
 				     POLICY_JUSTIFICATION_MIN);
 	}
+	if (plan->export && !plan->export_purpose) {
+		*http_status = 400;
+		return focal_err_set(err, FOCAL_E_INVAL, "an export needs \"purpose\" and "
+				     "\"case_ref\" (the case file the records are taken out for)");
+	}
 	for (size_t i = 0; i < plan->n; i++) {
 		if (!plan->relevant[i])
 			continue;
@@ -536,6 +654,11 @@ int policy_plan_refusal(const struct policy_plan *plan, int *http_status, struct
 			allowed++;
 		else if (plan->d[i].verdict == POLICY_NEEDS_PURPOSE)
 			needs++;
+	}
+	if (allowed == 0 && plan->export_denied > 0) {
+		*http_status = 403;
+		return focal_err_set(err, FOCAL_E_DENIED, "export not permitted: the access policy "
+				     "lets you export none of the sources that answer this search");
 	}
 	if (allowed > 0 || needs == 0)
 		return FOCAL_OK;
@@ -552,9 +675,9 @@ int policy_plan_refusal(const struct policy_plan *plan, int *http_status, struct
 			     "intervention reference)", missing, codes);
 }
 
-int policy_plan_search(const struct config *cfg, const struct auth_principal *p,
-		       const struct query_request *req, struct policy_plan **out,
-		       int *http_status, struct focal_err *err)
+static int policy_plan_request(const struct config *cfg, const struct auth_principal *p,
+			       const struct query_request *req, bool export,
+			       struct policy_plan **out, int *http_status, struct focal_err *err)
 {
 	struct policy_context ctx;
 	struct policy_plan *plan = NULL;
@@ -567,6 +690,7 @@ int policy_plan_search(const struct config *cfg, const struct auth_principal *p,
 	policy_context_now(&ctx);
 	ctx.purpose = req->purpose;
 	ctx.case_ref = req->case_ref;
+	ctx.export = export;
 	if ((rc = policy_plan_new(cfg, p, req, &ctx, &plan, err)) != 0) {
 		*http_status = rc == FOCAL_E_INVAL ? 400 : 503;
 		return rc;
@@ -577,6 +701,30 @@ int policy_plan_search(const struct config *cfg, const struct auth_principal *p,
 	}
 	*out = plan;
 	return FOCAL_OK;
+}
+
+int policy_plan_search(const struct config *cfg, const struct auth_principal *p,
+		       const struct query_request *req, struct policy_plan **out,
+		       int *http_status, struct focal_err *err)
+{
+	return policy_plan_request(cfg, p, req, false, out, http_status, err);
+}
+
+int policy_plan_export(const struct config *cfg, const struct auth_principal *p,
+		       const struct query_request *req, struct policy_plan **out,
+		       int *http_status, struct focal_err *err)
+{
+	return policy_plan_request(cfg, p, req, true, out, http_status, err);
+}
+
+size_t policy_plan_export_denied(const struct policy_plan *plan)
+{
+	return plan != NULL ? plan->export_denied : 0;
+}
+
+size_t policy_plan_redacted(const struct policy_plan *plan)
+{
+	return plan != NULL ? plan->redacted : 0;
 }
 
 bool policy_plan_allows(const struct policy_plan *plan, size_t i)

@@ -70,6 +70,7 @@ struct policy_rule {
 
 struct policy {
 	char *file;
+	unsigned char sha256[32];  /* of the file's text: names the version in the audit log */
 	size_t version;
 	char *roles[POLICY_MAX_ROLES];
 	size_t nroles;

@@ -24,6 +24,7 @@ import hashlib
 import http.server
 import json
 import os
+import re
 import resource
 import shutil
 import signal
@@ -365,6 +366,66 @@ def test_oversight_finds_who_looked_up_a_plate():
     check(r.returncode == 0 and '"consistency"' in r.stdout, r.stdout + r.stderr)
 
 
+def test_oversight_by_record_digest_and_time_range():
+    with Setup() as s:
+        status, doc = s.d.search({"q": "1-ABC-123"})
+        check(status == 200, status)
+        first = s.wait_for(lambda e: e["type"] == "search.end" and e["records"])[-1]
+        # a record of the first search, by the digest an auditor computes
+        # from the record as shown
+        shown = [{k: v for k, v in r.items() if k != "entity"} for r in doc["records"]]
+        check(shown, doc)
+        rec = digest(shown[0])
+        check(rec in [r["sha256"] for r in first["records"]], (rec, first["records"]))
+        time.sleep(1.1)  # entries of the second search are a second later
+        status, _ = s.d.search({"q": "Marie Janssens"})
+        check(status == 200, status)
+        second = s.wait_for(lambda e: e["type"] == "search.end" and e["search"] > first["search"])[-1]
+        check(rec not in [r["sha256"] for r in second["records"]], second["records"])
+        # who was shown this record: the first search only, matched by record
+        status, _, body = s.d.request("GET", "/v1/audit/lookups?subject=" + rec.upper())
+        check(status == 200, (status, body))
+        rows = json.loads(body)["rows"]
+        check(len(rows) == 1 and rows[0]["match"] == "record" and
+              rows[0]["search"] == first["search"], rows)
+        # a digest nobody was shown finds nothing
+        status, _, body = s.d.request("GET", "/v1/audit/lookups?subject=" + "ab" * 32)
+        check(status == 200 and json.loads(body)["rows"] == [], body)
+        # to= bounds the range: a time between the two searches keeps the first
+        # and drops the second (and from= the other way round)
+        cut = second["ts_ms"] - 500
+        check(first["ts_ms"] < cut < [e for e in s.entries("search.begin")
+                                      if e["seq"] == second["search"]][0]["ts_ms"],
+              (first["ts_ms"], cut))
+        q = urllib.parse.quote(time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(cut // 1000)) +
+                               ".%03dZ" % (cut % 1000))
+        status, _, body = s.d.request("GET", "/v1/audit/lookups?user=dev&to=" + q)
+        seqs = {r["search"] for r in json.loads(body)["rows"]}
+        check(status == 200 and first["search"] in seqs and second["search"] not in seqs,
+              (seqs, first["search"], second["search"]))
+        status, _, body = s.d.request("GET", "/v1/audit/lookups?user=dev&from=" + q)
+        seqs = {r["search"] for r in json.loads(body)["rows"]}
+        check(status == 200 and second["search"] in seqs and first["search"] not in seqs,
+              (seqs, first["search"], second["search"]))
+        # a date alone as to= is that whole day; the day before holds nothing
+        yesterday = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86400))
+        status, _, body = s.d.request("GET", "/v1/audit/lookups?user=dev&to=" + yesterday)
+        check(status == 200 and json.loads(body)["rows"] == [], body)
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        status, _, body = s.d.request("GET", "/v1/audit/lookups?user=dev&from=%s&to=%s"
+                                      % (today, today))
+        seqs = {r["search"] for r in json.loads(body)["rows"]}
+        check({first["search"], second["search"]} <= seqs, seqs)
+        # a digest bounded by time: the entry that showed it is inside or out
+        def iso_ms(ms):
+            return urllib.parse.quote(time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000))
+                                      + ".%03dZ" % (ms % 1000))
+        for to_ms, want in ((first["ts_ms"] - 1, 0), (first["ts_ms"], 1)):
+            status, _, body = s.d.request("GET", "/v1/audit/lookups?subject=%s&to=%s"
+                                          % (rec, iso_ms(to_ms)))
+            check(status == 200 and len(json.loads(body)["rows"]) == want, (to_ms, body))
+
+
 def test_misuse_alerts():
     now = time.localtime()
     # a shift that ends an hour ago: every search now is outside it
@@ -443,6 +504,16 @@ def test_kill_9_under_load_loses_no_answered_search():
         missing = [r for r in answered if r not in logged]
         check(len(answered) > 3, "too little load: %d" % len(answered))
         check(not missing, "answered without an audit entry: %r" % missing[:5])
+        # a checkpoint is signed with every commit before it is acknowledged:
+        # the log as the crash left it signs every answered search's entry
+        r = focal("verify", "--log", s.audit_dir, "--key",
+                  os.path.join(s.audit_dir, "audit-key.pub.pem"))
+        m = re.search(r"signs (\d+) entries", r.stdout)
+        check(r.returncode == 0 and m, r.stdout + r.stderr)
+        seqs = {e.get("case_ref"): e["seq"] for e in s.entries("search.begin")}
+        unsigned = [ref for ref in answered if seqs[ref] >= int(m.group(1))]
+        check(not unsigned, "answered but unsigned after the crash: %r (%s)"
+              % (unsigned[:5], r.stdout))
         # the restart checks the log, repairs a torn tail, and goes on
         s.d.log.close()
         s.d.start()
@@ -459,6 +530,7 @@ def main():
               test_verify_passes_then_detects_tampering,
               test_fail_closed_when_the_log_cannot_grow,
               test_oversight_finds_who_looked_up_a_plate,
+              test_oversight_by_record_digest_and_time_range,
               test_misuse_alerts,
               test_refuses_to_start_without_a_usable_audit_log,
               test_kill_9_under_load_loses_no_answered_search):

@@ -13,6 +13,10 @@ at once and an invalid policy on reload keeps the running one.
 Prints PASS/FAIL per test and closes with "system: N passed, N failed".
 """
 
+import csv
+import hashlib
+import io
+import json
 import os
 import re
 import signal
@@ -280,6 +284,160 @@ def test_reload_applies_at_once_and_invalid_keeps_old():
         d.stop()
 
 
+def audit_entries(d, type_):
+    """The entries of type_ in focald's audit log (the default folder)."""
+    out = []
+    path = os.path.join(d.dir, "audit", "audit.log")
+    with open(path) as f:
+        for line in f:
+            if line.endswith("\n"):
+                e = json.loads(line)
+                if e["type"] == type_:
+                    out.append(e)
+    return out
+
+
+def sha256_file(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def test_policy_changes_are_audited():
+    d = start()
+    policy = os.path.join(d.dir, "policy.yaml")
+    try:
+        old = sha256_file(policy)
+        loads = audit_entries(d, "admin.policy.load")
+        check(len(loads) == 1 and loads[0]["trigger"] == "start", loads)
+        check(loads[0]["policy"]["sha256"] == old and loads[0]["policy"]["rules"] == 3, loads)
+        check(loads[0]["policy"]["file"] == policy, loads)
+        srcs = audit_entries(d, "admin.sources.load")
+        check(len(srcs) == 1 and "registry" in srcs[0]["sources"], srcs)
+        # a reload that changes nothing is not a policy change
+        reload(d, "configuration reloaded")
+        check(audit_entries(d, "admin.policy.reload") == [], "unchanged policy audited")
+        check(audit_entries(d, "admin.sources.reload") == [], "unchanged sources audited")
+        # SIGHUP with a changed policy: one entry with both digests
+        write_policy(d, extra="  - {name: no-registry, effect: deny, actions: [search],\n"
+                              "     resource: {sources: [registry]}}\n")
+        new = sha256_file(policy)
+        check(new != old, "the policy did not change")
+        reload(d, "configuration reloaded")
+        ent = audit_entries(d, "admin.policy.reload")
+        check(len(ent) == 1, ent)
+        e = ent[0]
+        check(e["old_sha256"] == old and e["new_sha256"] == new, e)
+        check(e["file"] == policy and e["rules"] == 4 and e["old_rules"] == 3, e)
+        check(e["trigger"] == "SIGHUP" and e["by"] == "os", e)
+        # an invalid policy: rejected, and that is audited with the error and
+        # the digest of the refused text
+        write_policy(d, extra="  - {name: bad, effect: allow, actions: [search],\n"
+                              "     resource: {sources: [no_such_source]}}\n")
+        bad = sha256_file(policy)
+        reload(d, "configuration rejected")
+        rej = audit_entries(d, "admin.policy.reload_rejected")
+        check(len(rej) == 1 and "no_such_source" in rej[0]["error"], rej)
+        check(rej[0]["running_sha256"] == new and rej[0]["file_sha256"] == bad, rej)
+        check(len(audit_entries(d, "admin.policy.reload")) == 1, "a rejected reload applied")
+        # a source removed: audited by name
+        cfg = SOURCES % {"dir": d.dir}
+        cut = cfg.index("  - name: public_notes")
+        d.write_config(cfg[:cut] + cfg[cfg.index("policy:"):])
+        write_policy(d)
+        reload(d, "configuration reloaded")
+        src = audit_entries(d, "admin.sources.reload")
+        check(len(src) == 1 and src[0]["removed"] == ["public_notes"] and src[0]["added"] == [],
+              src)
+        check(src[0]["new_config_sha256"] == sha256_file(d.config) and
+              src[0]["old_config_sha256"] == srcs[0]["config_sha256"], (src, srcs))
+        check(len(audit_entries(d, "admin.policy.reload")) == 2, "the policy went back: audited")
+    finally:
+        d.stop()
+    # the log with these entries verifies
+    r = subprocess.run([os.path.join(BUILD, "focal"), "audit", "verify", "--log",
+                        os.path.join(d.dir, "audit")], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60)
+    check(r.returncode == 0 and r.stdout.decode().startswith("OK"), r.stdout.decode())
+    # every entry, the reload entries among them, is under a signature
+    check("not yet signed" not in r.stdout.decode(), r.stdout.decode())
+
+
+EXPORT_RULES = """  - name: investigators-export
+    effect: allow
+    actions: [export]
+    subject: {roles: [officer]}
+    resource: {sources: [registry, public_notes]}
+  - name: no-given-name-export
+    effect: deny
+    actions: [export]
+    resource: {sources: [registry], fields: [person.given_name]}
+"""
+
+
+def test_export_needs_permission_and_withholds_fields():
+    d = start()
+    env = dict(os.environ, FOCAL_URL="https://127.0.0.1:%d" % d.port, FOCAL_CACERT=d.cert)
+    try:
+        body = dict(GOOD, export="csv")
+        # no export rule: the officer may search but not export
+        status, _, data = d.request("POST", "/v1/search", body)
+        check(status == 403 and b"export not permitted" in data, (status, data))
+        check(audit_entries(d, "search.export") == [], "a refused export was exported")
+        write_policy(d, extra=EXPORT_RULES)
+        reload(d, "configuration reloaded")
+        # purpose and case reference are required
+        status, _, data = d.request("POST", "/v1/search", {"q": "Peeters", "export": "csv"})
+        check(status == 400 and b"case_ref" in data, (status, data))
+        status, _, data = d.request("POST", "/v1/search", dict(GOOD, export="xml"))
+        check(status == 400 and b"export" in data, (status, data))
+        wanted_before = calls(d, "wanted")
+        status, headers, data = d.request("POST", "/v1/search", body)
+        check(status == 200 and headers["Content-Type"].startswith("text/csv"), (status, headers))
+        check("attachment" in headers.get("Content-Disposition", ""), headers)
+        text = data.decode()
+        rows = list(csv.reader(io.StringIO(text)))
+        check(rows[0][:3] == ["sha256", "type", "source"], rows[0])
+        check("85073003328" in text and "Peeters" in text, text)
+        # withheld from export (given_name) and from view (phone, birth date)
+        for secret in ("Jan", PHONE, BIRTH, INTEL_SECRET, "given_name", "Aanhouden"):
+            check(secret not in text, "%r in the export" % secret)
+        # wanted may be searched but not exported: never asked, counted
+        check(calls(d, "wanted") == wanted_before, "a source not allowed for export was asked")
+        check(headers["Focal-Export-Sources-Left-Out"] == "1", headers)
+        check(int(headers["Focal-Export-Fields-Removed"]) >= 3, headers)
+        check(headers["Focal-Export-Records"] == str(len(rows) - 1), headers)
+        # its own audit entry, naming every record that left by digest
+        ent = audit_entries(d, "search.export")
+        check(len(ent) == 1 and ent[0]["format"] == "csv" and ent[0]["case_ref"] == "PV-2026-0001",
+              ent)
+        check(sorted(r["sha256"] for r in ent[0]["records"]) == sorted(r[0] for r in rows[1:]),
+              (ent, rows))
+        check(ent[0]["count"] == len(rows) - 1 and ent[0]["sources_left_out"] == 1, ent)
+        check(headers["Focal-Audit-Entry"] == str(ent[0]["seq"]), headers)
+        begins = [e for e in audit_entries(d, "search.begin") if e.get("export") == "csv"]
+        check(begins and begins[-1]["seq"] == ent[0]["search"], (begins, ent))
+        # JSON lines: each line's own SHA-256 is its digest in the audit log
+        status, headers, data = d.request("POST", "/v1/search", dict(GOOD, export="jsonl"))
+        check(status == 200 and headers["Content-Type"] == "application/x-ndjson", headers)
+        lines = data.decode().splitlines()
+        ent = audit_entries(d, "search.export")[-1]
+        check(sorted(hashlib.sha256(l.encode()).hexdigest() for l in lines) ==
+              sorted(r["sha256"] for r in ent["records"]), (lines, ent))
+        check(all("phone" not in json.loads(l)["fields"] for l in lines), lines)
+        # the CLI writes the file as sent
+        r = subprocess.run([os.path.join(BUILD, "focal"), "search", "--export", "csv",
+                            "--purpose", "intervention", "--case", "PV-2026-0001", "Peeters"],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        out = r.stdout.decode()
+        check(r.returncode == 0 and out.startswith("sha256,type,source") and "Peeters" in out
+              and PHONE not in out and "Jan" not in out, out + r.stderr.decode())
+        r = subprocess.run([os.path.join(BUILD, "focal"), "search", "--export", "csv", "Peeters"],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        check(r.returncode != 0 and b"HTTP 400" in r.stderr, r.stderr)
+    finally:
+        d.stop()
+
+
 def test_missing_policy_file_refuses_to_start():
     d = Focald(BUILD, "")
     make_data(d.dir)
@@ -328,6 +486,8 @@ TESTS = [
     test_redacted_fields_never_leave_focald,
     test_purpose_binding,
     test_reload_applies_at_once_and_invalid_keeps_old,
+    test_policy_changes_are_audited,
+    test_export_needs_permission_and_withholds_fields,
     test_missing_policy_file_refuses_to_start,
     test_cli_policy_check_and_explain,
 ]

@@ -13,7 +13,11 @@ with real accounts (no --dev-insecure-no-auth):
   - login failure, lockout, MFA enrolment and logout are in the audit log;
   - `focal user disable` run while focald runs reaches the audit log, and
     `focal audit verify` passes;
-  - `focal policy explain --user U` reads the account from the store.
+  - `focal policy explain --user U` reads the account from the store;
+  - an export needs the policy's export action: an officer without it gets
+    403, one with it the CSV without the fields view and export withhold (a
+    source it may search but not export is not asked), audited with the
+    record's digest.
 
 Usage: python3 tests/system/test_security_integration.py build-asan
 """
@@ -84,6 +88,16 @@ rules:
     actions: [administer]
     subject: {roles: [auditor]}
     resource: {admin: [audit, alerts]}
+  - name: investigators-export
+    effect: allow
+    actions: [export]
+    subject: {roles: [officer], clearance: strictly_confidential}
+    resource: {sources: [rijksregister]}
+    context: {case_ref: true}
+  - name: no-birth-date-in-exports
+    effect: deny
+    actions: [export]
+    resource: {fields: [person.birth_date]}
 """
 
 
@@ -216,6 +230,39 @@ def test_clearance_and_redaction_with_real_accounts(s):
     check(status == 200 and s.probe.calls >= 1, "sam's search did not reach the probe")
     text = data.decode() if isinstance(data, bytes) else data
     check(PHONE not in text, "redacted phone shown to sam")
+
+
+def test_export_needs_the_export_action(s):
+    """olga (restricted) may search but not export; sam (strictly confidential,
+    the policy's investigator) may export the registry only."""
+    body = {"q": "Peeters", "purpose": "investigation", "case_ref": "PV-2026-0099",
+            "export": "csv"}
+    status, _, data = s.get("olga", "/v1/search", "POST", body)
+    check(status == 403 and b"export not permitted" in data, "olga's export: %d %s"
+          % (status, data))
+    # sam gets the file, without what view and export withhold; intel, which
+    # sam may search but not export, is not even asked
+    calls = s.probe.calls
+    status, headers, data = s.get("sam", "/v1/search", "POST", body)
+    check(status == 200 and headers["Content-Type"].startswith("text/csv"),
+          "sam's export: %d %s" % (status, data))
+    text = data.decode()
+    check("85073100123" in text and "Peeters" in text, text)
+    for withheld in (PHONE, "1985-07-31", "birth_date", "informant"):
+        check(withheld not in text, "%r in the export: %s" % (withheld, text))
+    check(s.probe.calls == calls, "a source not allowed for export was queried")
+    check(headers["Focal-Export-Sources-Left-Out"] == "1", headers)
+    check(int(headers["Focal-Export-Fields-Removed"]) >= 2, headers)
+    # without a case reference: 400
+    status, _, data = s.get("sam", "/v1/search", "POST", dict(body, case_ref=""))
+    check(status == 400, "export without case: %d %s" % (status, data))
+    ent = s.wait_for(lambda e: e["type"] == "search.export" and e["who"]["user"] == "sam",
+                     "sam's search.export")
+    check(len(ent) == 1 and ent[0]["count"] == 1 and ent[0]["case_ref"] == "PV-2026-0099",
+          ent)
+    check(ent[0]["records"][0]["sha256"] == text.splitlines()[1].split(",")[0], (ent, text))
+    check(not any(e["type"] == "search.export" and e["who"]["user"] == "olga"
+                  for e in s.entries()), "olga's refused export left an export entry")
 
 
 def test_admin_and_oversight_endpoints_follow_the_policy(s):
@@ -373,6 +420,7 @@ def test_jwks_url_not_fetched_while_parsing():
 
 TESTS = [
     test_clearance_and_redaction_with_real_accounts,
+    test_export_needs_the_export_action,
     test_admin_and_oversight_endpoints_follow_the_policy,
     test_login_events_are_in_the_audit_log,
     test_cli_admin_change_reaches_the_audit_log,

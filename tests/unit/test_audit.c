@@ -570,13 +570,7 @@ static void tamper_case(enum tamper how, size_t k, int64_t want_bad)
 		assert_int_equal(verify(&bad), 0);
 	} else {
 		assert_int_equal(verify(&bad), FOCAL_E_INVAL);
-		if (want_bad >= 0) {
-			assert_int_equal(bad, want_bad);
-		} else {
-			/* a range since the last checkpoint that matched, which
-			 * must contain entry k */
-			assert_true(bad >= 0 && bad <= (int64_t)k);
-		}
+		assert_int_equal(bad, want_bad); /* exactly the entry changed */
 	}
 	free_lines(&ls);
 	free(lp);
@@ -591,10 +585,13 @@ static void test_tamper_delete(void **s) { (void)s; tamper_case(T_DELETE, 5, 5);
 static void test_tamper_insert(void **s) { (void)s; tamper_case(T_INSERT, 5, 5); }
 static void test_tamper_reorder(void **s) { (void)s; tamper_case(T_SWAP, 5, 5); }
 static void test_tamper_truncate(void **s) { (void)s; tamper_case(T_TRUNCATE, 11, 11); }
-/* the newest entry has no successor: the closing checkpoint catches it,
- * naming the range since the last good checkpoint */
-static void test_tamper_modify_newest(void **s) { (void)s; tamper_case(T_MODIFY_LAST, 13, -1); }
-static void test_tamper_rewritten_chain(void **s) { (void)s; tamper_case(T_REWRITE, 5, -1); }
+/* the newest entry has no successor to name it: the checkpoint signed with
+ * its commit does (every commit is signed, so the last checkpoint that still
+ * matches ends exactly before it) */
+static void test_tamper_modify_newest(void **s) { (void)s; tamper_case(T_MODIFY_LAST, 13, 13); }
+/* the chain rewritten after a change: links all agree, the signed root of
+ * the commit that wrote entry 5 does not */
+static void test_tamper_rewritten_chain(void **s) { (void)s; tamper_case(T_REWRITE, 5, 5); }
 static void test_torn_tail_is_not_tampering(void **s) { (void)s; tamper_case(T_TORN, 0, 0); }
 
 static void test_forged_checkpoint(void **state)
@@ -722,6 +719,42 @@ static void test_audit_config(void **state)
 	assert_non_null(strstr(err.msg, "checkpoint_ms"));
 	assert_int_not_equal(load_audit("audit:\n  dri: x\n", &c, &err), 0);
 	assert_non_null(strstr(err.msg, "dri"));
+	assert_int_equal(load_audit("audit:\n  dir: log\n", &c, &err), 0);
+	assert_true(c->audit->sign_every_commit); /* the default */
+	config_unref(c);
+	assert_int_equal(load_audit("audit:\n  sign_every_commit: false\n", &c, &err), 0);
+	assert_false(c->audit->sign_every_commit);
+	config_unref(c);
+	assert_int_not_equal(load_audit("audit:\n  sign_every_commit: often\n", &c, &err), 0);
+	assert_non_null(strstr(err.msg, "sign_every_commit"));
+}
+
+/* Every acknowledged entry is under a signature at once: the log of a
+ * running writer, read right after each acknowledgement, verifies with its
+ * newest checkpoint signing every entry (no unsigned tail). */
+static void test_every_commit_is_signed(void **state)
+{
+	struct audit_verify_result res;
+	struct focal_err err = { 0 };
+	EVP_PKEY *pub;
+	char *k;
+
+	(void)state;
+	mkdir_tmp();
+	k = keypath();
+	audit_set_sign_every_commit(true);
+	assert_int_equal(audit_open_dir(tmpdir, k, true, 1000, &err), 0);
+	pub = load_pub();
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(append_wait("search.begin", json_pack("{s:i}", "i", i), NULL), 0);
+		assert_int_equal(audit_verify_dir(tmpdir, pub, false, &res, &err), 0);
+		assert_int_equal(res.entries, (uint64_t)i + 2); /* audit.start first */
+		assert_int_equal(res.signed_size, res.entries);
+	}
+	audit_close();
+	EVP_PKEY_free(pub);
+	free(k);
+	rm_tree(tmpdir);
 }
 
 int main(void)
@@ -732,6 +765,7 @@ int main(void)
 		cmocka_unit_test(test_checkpoint_signature),
 		cmocka_unit_test(test_group_commit_threads),
 		cmocka_unit_test(test_fail_closed_file_limit),
+		cmocka_unit_test(test_every_commit_is_signed),
 		cmocka_unit_test(test_tamper_modify),
 		cmocka_unit_test(test_tamper_modify_at_checkpoint),
 		cmocka_unit_test(test_tamper_delete),

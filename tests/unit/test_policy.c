@@ -715,6 +715,72 @@ static void test_justification(void **state)
 	assert_true(selected[0] > 0);
 }
 
+/* The draw is keyed on the search as read, not as typed: every spelling of
+ * one plate (or one name) is prompted alike, so retyping cannot dodge it. */
+/* Spelling f of plate i (f < 5) or of the person "Peeters Jan<i>" (f >= 5). */
+static void spelling(int i, size_t f, char *out, size_t len)
+{
+	char up[4] = { (char)('A' + i % 26), (char)('B' + i / 26), 'C', '\0' };
+	char low[4] = { (char)('a' + i % 26), (char)('b' + i / 26), 'c', '\0' };
+	int n = 100 + i;
+
+	switch (f) {
+	case 0: snprintf(out, len, "1-%s-%03d", up, n); break;
+	case 1: snprintf(out, len, "1 %s %03d", up, n); break;
+	case 2: snprintf(out, len, "1%s%03d", low, n); break;
+	case 3: snprintf(out, len, "1.%s.%03d", up, n); break;
+	case 4: snprintf(out, len, " 1-%s-%03d ", low, n); break;
+	case 5: snprintf(out, len, "Peeters Jan%c", 'a' + i); break;
+	case 6: snprintf(out, len, "PEETERS JAN%c", 'A' + i); break;
+	case 7: snprintf(out, len, "peeters  jan%c", 'a' + i); break;
+	default: snprintf(out, len, "P\xc3\xa9" "eters Jan%c", 'a' + i); break;
+	}
+}
+
+static void test_justification_spellings(void **state)
+{
+	struct config *c = config_with_policy(HEAD "purpose:\n  codes: [investigation]\n"
+					      "  justification: {one_in: 2, seed: spell-seed}\n"
+					      "rules:\n  - {name: all, effect: allow, actions: [search, view]}\n");
+	struct auth_principal p;
+	struct policy_context ctx;
+	struct focal_err err;
+	int prompted = 0, unprompted = 0;
+
+	(void)state;
+	at(&ctx, 10, 0, 0);
+	ctx.purpose = "investigation";
+	ctx.case_ref = "PV-7";
+	who(&p, "officer", "", CLASS_STRICTLY_CONFIDENTIAL);
+	for (int i = 0; i < 24; i++) {
+		int first = -1;
+
+		for (size_t f = 0; f < 9; f++) {
+			struct query_request *req = NULL;
+			struct policy_plan *plan = NULL;
+			char text[64];
+			int status, sel;
+
+			spelling(i, f, text, sizeof(text));
+			assert_int_equal(query_request_from_text(text, &req, &err), 0);
+			assert_int_equal(policy_plan_new(c, &p, req, &ctx, &plan, &err), 0);
+			sel = policy_plan_refusal(plan, &status, &err) != 0;
+			if (f == 0 || f == 5)
+				first = sel;
+			else if (sel != first)
+				fail_msg("\"%s\" drew %d, its first spelling %d", text, sel, first);
+			if (f == 0 || f == 5)
+				sel ? prompted++ : unprompted++;
+			policy_plan_free(plan);
+			query_request_free(req);
+		}
+	}
+	/* the draw still falls both ways */
+	assert_true(prompted > 0);
+	assert_true(unprompted > 0);
+	config_unref(c);
+}
+
 /* The plan decides all sources at once, rule by rule; policy_decide one at a
  * time, source by source.  Both must agree for every subject and context. */
 static void test_plan_agrees_with_decide(void **state)
@@ -790,7 +856,10 @@ static const char matrix_policy[] =
 	"  - {name: hide-alert-reason, effect: deny, actions: [view], resource: {entities: [alert],\n"
 	"     fields: [reason]}}\n"
 	"  - {name: detectives-no-report-text, effect: deny, actions: [view],\n"
-	"     subject: {roles: [detective]}, resource: {sources: [pol-reports], entities: [report]}}\n";
+	"     subject: {roles: [detective]}, resource: {sources: [pol-reports], entities: [report]}}\n"
+	"  - {name: detectives-export, effect: allow, actions: [export], subject: {roles: [detective]}}\n"
+	"  - {name: no-report-export, effect: deny, actions: [export], resource: {sources: [pol-reports]}}\n"
+	"  - {name: no-phone-export, effect: deny, actions: [export], resource: {fields: [phone]}}\n";
 
 static const enum classification matrix_class[] = {
 	CLASS_NOT_SENSITIVE, CLASS_RESTRICTED, CLASS_STRICTLY_CONFIDENTIAL,
@@ -830,6 +899,18 @@ static bool ref_visible(bool officer, bool detective, size_t src, int kind, cons
 	return true;
 }
 
+/* Export: only detectives, never pol-reports, never a phone number; and
+ * only what the search and view allow in the first place. */
+static bool ref_export_source(bool detective, size_t src)
+{
+	return detective && src != REPORTS;
+}
+
+static bool ref_export_field(bool detective, size_t src, const char *field)
+{
+	return ref_export_source(detective, src) && strcmp(field, "phone") != 0;
+}
+
 static void test_authorization_matrix(void **state)
 {
 	static const char *const roles[] = { "officer", "detective", "officer,detective", "admin" };
@@ -837,7 +918,7 @@ static void test_authorization_matrix(void **state)
 	struct auth_principal p;
 	struct policy_context ctx;
 	struct policy_decision d;
-	struct policy_plan *plan = NULL;
+	struct policy_plan *plan = NULL, *xplan = NULL;
 	struct query_request *req = NULL;
 	struct focal_err err;
 	size_t cells = 0;
@@ -855,16 +936,20 @@ static void test_authorization_matrix(void **state)
 				ctx.purpose = pur ? "intervention" : NULL;
 				ctx.case_ref = pur ? "PV-1" : NULL;
 				assert_int_equal(policy_plan_new(c, &p, req, &ctx, &plan, &err), 0);
+				ctx.export = true;
+				assert_int_equal(policy_plan_new(c, &p, req, &ctx, &xplan, &err), 0);
 				for (size_t src = 0; src < 5; src++) {
 					const struct policy_decision *pd = policy_plan_decision(plan, src);
+					const struct policy_decision *xd = policy_plan_decision(xplan, src);
 					enum policy_verdict want = ref_search(officer, detective,
 									       (enum classification)cl, src, pur);
-					uint64_t hidden = 0;
+					enum policy_verdict xwant;
+					uint64_t hidden = 0, xhidden = 0;
 
 					for (int id = 0; id < 64; id++) {
 						int kind;
 						const char *name = policy_field_name(id, &kind);
-						bool vis;
+						bool vis, xvis;
 
 						if (name == NULL)
 							break;
@@ -878,7 +963,18 @@ static void test_authorization_matrix(void **state)
 								 vis ? "visible" : "hidden");
 						if (!vis)
 							hidden |= UINT64_C(1) << id;
-						cells++;
+						/* export of this field: its own decision */
+						xvis = matrix_class[src] <= (enum classification)cl &&
+						       ref_export_field(detective, src, name);
+						policy_decide(policy_of(c), &p, &ctx, POLICY_EXPORT, src, id, &d);
+						if ((d.verdict == POLICY_ALLOW) != xvis)
+							fail_msg("export %s.%s of source %zu by %s/%d: policy %s, "
+								 "reference %s", entity_kind_name(kind), name, src,
+								 roles[r], cl, policy_verdict_name(d.verdict),
+								 xvis ? "allowed" : "denied");
+						if (!vis || !xvis)
+							xhidden |= UINT64_C(1) << id;
+						cells += 2;
 					}
 					if (want == POLICY_ALLOW && hidden != 0)
 						want = POLICY_ALLOW_REDACTED;
@@ -889,11 +985,27 @@ static void test_authorization_matrix(void **state)
 							 policy_verdict_name(want));
 					if (want == POLICY_ALLOW || want == POLICY_ALLOW_REDACTED)
 						assert_true(pd->redact == hidden);
-					cells++;
+					/* the export plan: the search's verdict, then the
+					 * source's export permission, then both field masks */
+					xwant = want;
+					if ((want == POLICY_ALLOW || want == POLICY_ALLOW_REDACTED) &&
+					    !ref_export_source(detective, src))
+						xwant = POLICY_DENY;
+					else if (want == POLICY_ALLOW || want == POLICY_ALLOW_REDACTED)
+						xwant = xhidden != 0 ? POLICY_ALLOW_REDACTED : POLICY_ALLOW;
+					if (xd->verdict != xwant)
+						fail_msg("export plan of source %zu by %s/%d purpose %d: policy "
+							 "%s (%s), reference %s", src, roles[r], cl, pur,
+							 policy_verdict_name(xd->verdict), xd->rule,
+							 policy_verdict_name(xwant));
+					if (xwant == POLICY_ALLOW || xwant == POLICY_ALLOW_REDACTED)
+						assert_true(xd->redact == xhidden);
+					cells += 2;
 				}
 				policy_plan_free(plan);
+				policy_plan_free(xplan);
 			}
-	assert_int_equal(cells, 4 * 3 * 2 * 5 * (55 + 1));
+	assert_int_equal(cells, 4 * 3 * 2 * 5 * (2 * 55 + 2));
 	query_request_free(req);
 	config_unref(c);
 }
@@ -1128,6 +1240,7 @@ int main(void)
 		cmocka_unit_test(test_authorization_matrix),
 		cmocka_unit_test(test_purpose_binding),
 		cmocka_unit_test(test_justification),
+		cmocka_unit_test(test_justification_spellings),
 		cmocka_unit_test(test_admin),
 		cmocka_unit_test(test_fail_closed),
 		cmocka_unit_test(test_builtin_policy),
