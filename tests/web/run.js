@@ -654,8 +654,14 @@ async function tabTo(page, sel, { back = false, max = 300 } = {}) {
   throw new Error(`Tab never reaches ${sel} (stops: ${seen.slice(-12).join(" | ")})`);
 }
 
+// The focus is on sel, and shows.
 async function focusedIs(page, sel) {
-  return page.evaluate((q) => !!document.activeElement && document.activeElement.matches(q), sel);
+  return page.evaluate((q) => {
+    const a = document.activeElement;
+    if (!a || !a.matches(q)) return false;
+    const cs = getComputedStyle(a);
+    return (cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) >= 2) || cs.boxShadow !== "none";
+  }, sel);
 }
 
 // The admin console, first-login MFA enrolment, the lock screen and the
@@ -1100,7 +1106,10 @@ test("justification_prompt", async () => {
     const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
     check(outline !== "none", "the focused justification field has no visible outline");
     await axe(page, `justification prompt ${size}`);
-    await shot(page, "justify");
+    await shot(page, "justify", { keepScroll: true });
+    const box = await page.evaluate(() => { const r = document.querySelector("#justify-form").getBoundingClientRect();
+      return { top: r.top, bottom: r.bottom, h: window.innerHeight }; });
+    check(box.top >= 0 && box.bottom <= box.h + 1, `the prompt is not in view: ${JSON.stringify(box)}`);
     // too short: kept, still asking, nothing sent
     await page.keyboard.type("because");
     await page.keyboard.press("Tab");

@@ -245,7 +245,9 @@ function showJustify(body, res) {
   box.hidden = false;
   const t = $("#justification");
   t.value = "";
-  t.focus();
+  // the whole prompt in view (on a phone it lies below the fold), the focus in its field
+  t.focus({ preventScroll: true });
+  box.scrollIntoView({ block: "nearest" });
   announce("Justification needed before this search runs.", true);
 }
 
