@@ -497,6 +497,30 @@ def test_browser_with_login():
     run_node(need_fd(), "auth", env, min_passed=13)
 
 
+def test_cli_no_warnings_wording():
+    """The CLI on the same briefing as the app: an unknown plate searched
+    without purpose nor reference (only the not-sensitive sources may answer)
+    does not print a bare "No warnings." but what was not searched and why;
+    with purpose and reference the plate's alert is printed first."""
+    fd = need_fd()
+    token_file = os.path.join(TMP, "cli-token")
+    fdesc = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fdesc, "w") as f:
+        f.write(api_login(fd, "web-api") + "\n")
+    env = dict(os.environ, FOCAL_URL="https://127.0.0.1:%d" % fd.port, FOCAL_CACERT=fd.cert,
+               FOCAL_TOKEN_FILE=token_file, NO_COLOR="1")
+    r = subprocess.run([os.path.join(BUILD, "focal"), "search", "9-ZZZ-997"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0, "focal search: %d %s" % (r.returncode, r.stderr))
+    check("No warnings." not in r.stdout, "a bare 'No warnings.': " + r.stdout)
+    check(re.search(r"No warnings from the sources searched — \d+ sources? not searched: "
+                    r"purpose and case reference needed", r.stdout), r.stdout)
+    r = subprocess.run([os.path.join(BUILD, "focal"), "search", "--purpose", "intervention", "--case",
+                        "TEST-WEB-CLI", "1-ABC-123"], env=env, capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0 and "ARMED / DANGEROUS" in r.stdout and "No warnings" not in r.stdout,
+          "focal search with purpose: %s%s" % (r.stdout[:400], r.stderr))
+
+
 def test_browser_justification():
     """The policy's justification prompt made certain (one_in: 1) and
     reloaded (SIGHUP); run.js (FOCAL_MODE=justify), with an officer who has
@@ -521,7 +545,8 @@ def main():
     try:
         for t in (test_setup, test_types_csp_cache, test_traversal_refused, test_reload_picks_up_changes,
                   test_admin_sources, test_config_errors, test_dev_session, test_browser, test_start_with_login,
-                  test_login_required_and_api_contracts, test_browser_with_login, test_browser_justification):
+                  test_login_required_and_api_contracts, test_browser_with_login, test_cli_no_warnings_wording,
+                  test_browser_justification):
             r.run(t)
     finally:
         if "fd" in STATE:
