@@ -674,6 +674,10 @@ test("keyboard_only_consoles_enrol_unlock", async () => {
   await open(admin, "/admin/");
   await login(admin);
   await admin.waitForSelector("#users tbody tr");
+  // the section links move the focus to their section
+  await tabTo(admin, 'a[href="#policy-h"]');
+  await admin.keyboard.press("Enter");
+  check(await admin.evaluate(() => document.activeElement.id === "policy-h"), "the Policy link does not move the focus");
   // add an account
   await tabTo(admin, "#new-username");
   await admin.keyboard.type(kb.user);
@@ -716,6 +720,7 @@ test("keyboard_only_consoles_enrol_unlock", async () => {
   // the sources' Refresh and policy validation
   await tabTo(admin, "#sources-refresh");
   await admin.keyboard.press("Space");
+  await tabTo(admin, "#policy-file");
   await tabTo(admin, "#policy-text");
   await admin.keyboard.type("version: 1\nrules:\n  - bad: [\n");
   await tabTo(admin, "#policy-form button[type=submit]");
@@ -775,7 +780,8 @@ test("keyboard_only_consoles_enrol_unlock", async () => {
   await noCspViolations(admin);
   await admin.context().close();
   // oversight: a subject, a user, the JSON-lines export, the verification
-  const ov = await newPage("terminal", { acceptDownloads: true }, "main");
+  // en-US: the date-time fields' parts in the order typed below
+  const ov = await newPage("terminal", { acceptDownloads: true, locale: "en-US" }, "main");
   await open(ov, "/oversight/");
   await login(ov);
   await tabTo(ov, "#subject");
@@ -789,11 +795,26 @@ test("keyboard_only_consoles_enrol_unlock", async () => {
   const file = await (await dl).path();
   const lines = fs.readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
   check(lines.some((l) => /1-?ABC-?123/.test(JSON.stringify(l))), "the downloaded JSON lines lack the plate's search");
+  // the same subject by user and time window (yesterday 00:00 to tomorrow
+  // 00:00, typed part by part: month day year, Tab, hour minute AM/PM)
   await tabTo(ov, "#user", { back: true });
   await ov.keyboard.type(CREDS.main[0]);
+  const day = (n) => {
+    const t = new Date(Date.now() + n * 86400e3);
+    return [t.getMonth() + 1, t.getDate()].map((v) => String(v).padStart(2, "0")).join("") + t.getFullYear();
+  };
+  for (const [field, n] of [["#from", -1], ["#to", 1]]) {
+    await tabTo(ov, field);
+    await ov.keyboard.type(day(n));
+    await ov.keyboard.press("Tab");
+    await ov.keyboard.type("1200A");
+    check(/T00:00$/.test(await ov.inputValue(field)), `${field} typed by keyboard: ${await ov.inputValue(field)}`);
+  }
+  await tabTo(ov, "#audit-form button[type=submit]");
   await ov.keyboard.press("Enter");
-  await ov.waitForFunction((u) => /^\d+ lookup/.test((document.querySelector("#audit-table caption") || {}).textContent || "") &&
-    document.querySelector("#audit-table").textContent.includes(u), CREDS.main[0]);
+  await ov.waitForFunction(() => /[?&]user=.*&from=.*&to=/.test(document.querySelector("#export-jsonl").getAttribute("href")));
+  const inWindow = await ov.textContent("#audit-table tbody");
+  check(inWindow.includes(CREDS.main[0]) && /1-?ABC-?123/.test(inWindow), "the main user's search is not in today's window");
   await tabTo(ov, "#verify");
   await ov.keyboard.press("Space");
   await ov.waitForSelector("#verify-verdict");
