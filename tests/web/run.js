@@ -1127,6 +1127,17 @@ test("justification_prompt", async () => {
     const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
     check(outline !== "none", "the focused justification field has no visible outline");
     await axe(page, `justification prompt ${size}`);
+    if (size === "phone") {
+      // Cancel (Escape) sends nothing and gives the search box back; the same
+      // search asked again is prompted again
+      await page.keyboard.press("Escape");
+      check(await page.isHidden("#justify-form") && await focusedIs(page, "#q"), "Escape does not cancel the prompt");
+      check(/cancelled/.test(await page.textContent("#progress")), "no word that the search was not made");
+      await page.keyboard.press("Enter");
+      await page.waitForSelector("#justify-form:not([hidden])", { timeout: 20000 });
+      check(sent.length === 2, `requests after a cancel: ${sent.length}`);
+      sent.shift();
+    }
     await shot(page, "justify", { keepScroll: true });
     const box = await page.evaluate(() => { const r = document.querySelector("#justify-form").getBoundingClientRect();
       return { top: r.top, bottom: r.bottom, h: window.innerHeight }; });

@@ -285,6 +285,7 @@ boot({
     $("#search-form").addEventListener("submit", search);
     $("#justify-form").addEventListener("submit", sendJustified);
     $("#justify-cancel").addEventListener("click", cancelJustify);
+    $("#justify-form").addEventListener("keydown", (e) => { if (e.key === "Escape") cancelJustify(); });
     $("#q").focus();
   },
   onClear() {
