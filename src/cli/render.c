@@ -92,6 +92,82 @@ static void put_entity_refs(FILE *out, const json_t *b, const json_t *arr)
 	}
 }
 
+static const char *plural(long long n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+/* What a policy reason means to an officer (docs/policy.md); a deny rule's own
+ * reason word is printed as written. */
+static void put_denied_reason(FILE *out, const json_t *d)
+{
+	const char *reason = str(d, "reason");
+	const json_t *req = json_object_get(d, "required");
+	size_t i;
+	json_t *r;
+
+	if (strcmp(reason, "needs_purpose") == 0) {
+		if (json_array_size(req) == 0) {
+			fputs("purpose and case reference", out);
+		} else {
+			json_array_foreach(req, i, r) {
+				const char *w = json_string_value(r) ? json_string_value(r) : "";
+
+				fputs(i > 0 ? " and " : "", out);
+				put_text(out, strcmp(w, "case_ref") == 0 ? "case reference" : w);
+			}
+		}
+		fputs(" needed", out);
+	} else if (strcmp(reason, "clearance") == 0) {
+		fputs("above your clearance", out);
+	} else if (strcmp(reason, "not_permitted") == 0) {
+		fputs("not permitted by the access policy", out);
+	} else if (strcmp(reason, "no_policy") == 0) {
+		fputs("no access policy loaded", out);
+	} else {
+		put_text(out, reason);
+	}
+}
+
+/*
+ * No alert: "No warnings." only when every source that could answer was
+ * searched and answered.  Otherwise the line says what was left out (denied
+ * by the policy, failed, not asked), so that silence is never read as
+ * "nothing known"; the web app says the same (web/js/officer.js).
+ */
+static void render_no_warnings(const json_t *b, FILE *out, const struct palette *p)
+{
+	const json_t *sum = json_object_get(b, "summary");
+	const json_t *denied = json_object_get(json_object_get(b, "policy"), "denied");
+	long long failed = json_integer_value(json_object_get(sum, "calls_failed"));
+	long long skipped = json_integer_value(json_object_get(sum, "sources_not_searched"));
+	const char *sep = " — ";
+	size_t i;
+	json_t *d;
+
+	if (json_array_size(denied) == 0 && failed <= 0 && skipped <= 0) {
+		fprintf(out, "%sNo warnings.%s\n\n", p->ok, p->off);
+		return;
+	}
+	fprintf(out, "%sNo warnings from the sources searched%s", p->bad, p->off);
+	json_array_foreach(denied, i, d) {
+		long long n = json_integer_value(json_object_get(d, "source_count"));
+
+		fprintf(out, "%s%lld %s not searched: ", sep, n, plural(n, "source", "sources"));
+		put_denied_reason(out, d);
+		sep = "; ";
+	}
+	if (failed > 0) {
+		fprintf(out, "%s%lld %s failed", sep, failed, plural(failed, "source answer", "source answers"));
+		sep = "; ";
+	}
+	if (skipped > 0) {
+		fprintf(out, "%s%lld %s not searched: ", sep, skipped, plural(skipped, "source", "sources"));
+		put_text(out, *str(sum, "not_searched_reason") ? str(sum, "not_searched_reason") : "not asked");
+	}
+	fputs(".\n\n", out);
+}
+
 static void render_alerts(const json_t *b, FILE *out, const struct palette *p)
 {
 	const json_t *alerts = json_object_get(b, "alerts");
@@ -99,7 +175,7 @@ static void render_alerts(const json_t *b, FILE *out, const struct palette *p)
 	json_t *a;
 
 	if (json_array_size(alerts) == 0) {
-		fprintf(out, "%sNo warnings.%s\n\n", p->ok, p->off);
+		render_no_warnings(b, out, p);
 		return;
 	}
 	fprintf(out, "%s!! WARNINGS (%zu) !!%s\n", p->alert, json_array_size(alerts), p->off);
@@ -295,10 +371,13 @@ void render_briefing(const json_t *b, FILE *out, bool colour)
 	json_array_foreach(json_object_get(json_object_get(b, "policy"), "denied"), i, qi) {
 		const json_t *req = json_object_get(qi, "required");
 
-		fprintf(out, "%s%lld sources not searched: %s%s%s%s%s\n", p->dim,
-			(long long)json_integer_value(json_object_get(qi, "source_count")),
-			str(qi, "reason"), req ? " (give " : "",
-			req ? json_string_value(json_array_get(req, 0)) : "",
+		fprintf(out, "%s%lld sources not searched: ", p->dim,
+			(long long)json_integer_value(json_object_get(qi, "source_count")));
+		/* a deny rule's reason is the policy author's text: no control characters */
+		put_text(out, str(qi, "reason"));
+		fprintf(out, "%s%s%s%s\n", req ? " (give " : "",
+			req && json_string_value(json_array_get(req, 0)) ?
+				json_string_value(json_array_get(req, 0)) : "",
 			json_array_size(req) > 1 ? " and case_ref" : "", req ? ")" : "");
 		fputs(p->off, out);
 	}

@@ -24,8 +24,11 @@ Usage: test_web.py BUILD_DIR
    computed in the test, first-login enrolment from the QR, the planted armed
    suspect by plate with the alert first, redacted values absent from the page
    and the network, idle lock, logout clearing all state, the admin and
-   oversight consoles, axe-core clean, screenshots at 360x640 and 1280x800 in
-   tests/out/screenshots/.
+   oversight consoles (every action, checked in the store; keyboard only),
+   axe-core clean, screenshots at 360x640 and 1280x800 in tests/out/screenshots/.
+4. Justification: the policy reloaded with `justification: {one_in: 1}`;
+   run.js (FOCAL_MODE=justify) answers the app's prompt on the 428 and sees
+   the alert first.
 
 Every process started here is stopped here; only 127.0.0.1 is used.
 Prints PASS/FAIL/SKIP per test and closes with "system: N passed, N failed".
@@ -315,19 +318,23 @@ USERS = {"web-main": ("Correct-Horse-Battery-9", "officer,admin,auditor", "stric
          "web-low": ("Another-Long-Passphrase-7", "officer", "restricted", False),
          "web-patrol": ("Patrol-Long-Passphrase-5", "officer", "strictly_confidential", True),
          "web-api": ("Api-Long-Passphrase-3", "officer,admin,auditor", "strictly_confidential", True),
-         "web-cop": ("Cop-Long-Passphrase-8", "officer", "strictly_confidential", True)}
+         "web-cop": ("Cop-Long-Passphrase-8", "officer", "strictly_confidential", True),
+         "web-just": ("Justify-Long-Passphrase-6", "officer", "strictly_confidential", True)}
 
 
-def write_policy():
-    """The demo policy without its random justification demand (a test cannot
-    answer one search in ten differently), with the person's phone redacted
-    for officers as well as the birth place."""
+def write_policy(justify=False):
+    """The demo policy with the person's phone redacted for officers as well as
+    the birth place; its random justification demand removed (a test cannot
+    answer one search in ten differently), or with justify made certain
+    (one_in: 1: every sensitive search is prompted)."""
     with open(os.path.join(ROOT, "demo", "policy.yaml"), encoding="utf-8") as f:
         text = f.read()
-    text = re.sub(r"(?m)^  justification:\n    one_in: \d+\n", "", text)
+    text = re.sub(r"(?m)^  justification:\n    one_in: \d+\n",
+                  "  justification:\n    one_in: 1\n" if justify else "", text)
     text = text.replace("resource: { fields: [person.birth_place] }",
                         "resource: { fields: [person.birth_place, person.phone] }")
-    check("person.phone" in text and "one_in" not in text, "demo/policy.yaml changed: adapt write_policy()")
+    check("person.phone" in text and ("one_in: 1\n" in text if justify else "one_in" not in text),
+          "demo/policy.yaml changed: adapt write_policy()")
     path = os.path.join(TMP, "policy.yaml")
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
@@ -490,12 +497,56 @@ def test_browser_with_login():
     run_node(need_fd(), "auth", env, min_passed=13)
 
 
+def test_cli_no_warnings_wording():
+    """The CLI on the same briefing as the app: an unknown plate searched
+    without purpose nor reference (only the not-sensitive sources may answer)
+    does not print a bare "No warnings." but what was not searched and why;
+    with purpose and reference the plate's alert is printed first."""
+    fd = need_fd()
+    token_file = os.path.join(TMP, "cli-token")
+    fdesc = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fdesc, "w") as f:
+        f.write(api_login(fd, "web-api") + "\n")
+    env = dict(os.environ, FOCAL_URL="https://127.0.0.1:%d" % fd.port, FOCAL_CACERT=fd.cert,
+               FOCAL_TOKEN_FILE=token_file, NO_COLOR="1")
+    r = subprocess.run([os.path.join(BUILD, "focal"), "search", "9-ZZZ-997"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0, "focal search: %d %s" % (r.returncode, r.stderr))
+    check("No warnings." not in r.stdout, "a bare 'No warnings.': " + r.stdout)
+    check(re.search(r"No warnings from the sources searched — \d+ sources? not searched: "
+                    r"purpose and case reference needed", r.stdout), r.stdout)
+    r = subprocess.run([os.path.join(BUILD, "focal"), "search", "--purpose", "intervention", "--case",
+                        "TEST-WEB-CLI", "1-ABC-123"], env=env, capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0 and "ARMED / DANGEROUS" in r.stdout and "No warnings" not in r.stdout,
+          "focal search with purpose: %s%s" % (r.stdout[:400], r.stderr))
+
+
+def test_browser_justification():
+    """The policy's justification prompt made certain (one_in: 1) and
+    reloaded (SIGHUP); run.js (FOCAL_MODE=justify), with an officer who has
+    not logged in yet: the app asks for the justification on the 428, sends
+    the same search again with it, and the alert comes first."""
+    fd = need_fd()
+    write_policy(justify=True)
+    before = fd.read_log().count("configuration reloaded")
+    fd.signal(signal.SIGHUP)
+    deadline = time.time() + 15
+    while fd.read_log().count("configuration reloaded") == before:
+        check(time.time() < deadline, "focald did not reload the policy")
+        time.sleep(0.1)
+    time.sleep(0.3)  # each loop swaps its configuration on its own thread
+    env = dict(FOCAL_USER="web-just", FOCAL_PASSWORD=USERS["web-just"][0],
+               FOCAL_TOTP_SECRET=STATE["secrets"]["web-just"])
+    run_node(fd, "justify", env, min_passed=1)
+
+
 def main():
     r = Runner()
     try:
         for t in (test_setup, test_types_csp_cache, test_traversal_refused, test_reload_picks_up_changes,
                   test_admin_sources, test_config_errors, test_dev_session, test_browser, test_start_with_login,
-                  test_login_required_and_api_contracts, test_browser_with_login):
+                  test_login_required_and_api_contracts, test_browser_with_login, test_cli_no_warnings_wording,
+                  test_browser_justification):
             r.run(t)
     finally:
         if "fd" in STATE:

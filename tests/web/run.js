@@ -21,6 +21,10 @@
 //                             FOCAL_FORBIDDEN (JSON list of values the low user must
 //                             never receive) and FOCAL_REDACTED (values the policy
 //                             redacts for every officer)
+//                    "justify": focald requires login and its policy asks a
+//                             justification of every sensitive search (one_in: 1);
+//                             FOCAL_USER / FOCAL_PASSWORD / FOCAL_TOTP_SECRET an
+//                             officer not logged in before
 // Each test runs in the modes it names; in "auth" mode a user logs in through
 // the login screen once, and later tests reuse that browser state (its
 // session cookie): TOTP codes are single-use, so every fresh login would wait
@@ -92,7 +96,7 @@ const states = {}; // who -> Playwright storage state after their login
 
 // who: reuse that user's logged-in browser state (auth mode), if there is one
 async function newPage(size = "terminal", extra = {}, who = null) {
-  const st = MODE === "auth" && who && states[who] ? { storageState: states[who] } : {};
+  const st = MODE !== "dev" && who && states[who] ? { storageState: states[who] } : {};
   const ctx = await browser.newContext({ viewport: SIZES[size], ignoreHTTPSErrors: true, ...st, ...extra });
   const page = await ctx.newPage();
   page.cspViolations = [];
@@ -164,7 +168,7 @@ async function login(page, who = "main") {
     check(MODE === "dev" || states[who], "the app opened without a login");
     return;
   }
-  check(MODE === "auth", "development mode shows a login form");
+  check(MODE !== "dev", "development mode shows a login form");
   const [user, password, secret0] = CREDS[who];
   const secret = secrets[who] || secret0;
   await page.fill("#username", user);
@@ -195,16 +199,26 @@ async function login(page, who = "main") {
   states[who] = await page.context().storageState();
 }
 
-// A purpose and a reference are always given: a policy may require them.
-async function searchPlate(page, plate = PLATE) {
+// A purpose and a reference are given unless purpose is false (then both
+// are cleared): a policy may require them.  expectAlert: wait for the first
+// alert card, else only for the end of the stream.
+async function searchPlate(page, plate = PLATE, { expectAlert = true, purpose = true } = {}) {
   await page.fill("#q", plate);
   if (!(await page.isVisible("#purpose"))) await page.click("#purpose-box summary");
-  await page.selectOption("#purpose", "intervention");
-  await page.fill("#case_ref", "TEST-WEB-1");
+  await page.selectOption("#purpose", purpose ? "intervention" : "");
+  await page.fill("#case_ref", purpose ? "TEST-WEB-1" : "");
   await page.click("#search-go");
-  await page.waitForSelector("#alerts .alert", { timeout: 20000 });
-  await page.waitForFunction(() => document.querySelector("#results").getAttribute("aria-busy") === "false",
-    null, { timeout: 20000 });
+  if (expectAlert) await page.waitForSelector("#alerts .alert", { timeout: 20000 });
+  await searchDone(page);
+}
+
+// The search has ended: the final briefing rendered (its summary line), an
+// error shown, or the justification prompt open.
+async function searchDone(page) {
+  await page.waitForFunction(() => document.querySelector("#results").getAttribute("aria-busy") === "false" &&
+    (/result\(s\)/.test(document.querySelector("#progress").textContent) ||
+     document.querySelector("#search-error").textContent.length > 0 ||
+     !document.querySelector("#justify-form").hidden), null, { timeout: 30000 });
 }
 
 // The first visible thing in the results is an alert, ranked armed and
@@ -457,6 +471,15 @@ test("logout_clears_state", async () => {
   await page.context().close();
 }, { order: 90 });
 
+// One account as the store has it (GET /v1/admin/users, with the page's session).
+async function adminUser(page, username) {
+  const r = await page.request.get(URL0 + "/v1/admin/users");
+  check(r.status() === 200, `GET /v1/admin/users: ${r.status()}`);
+  const u = (await r.json()).users.find((x) => x.username === username);
+  check(u, `${username} is not in the store`);
+  return u;
+}
+
 test("admin_console", async () => {
   for (const size of ["phone", "terminal"]) {
     const page = await newPage(size, {}, "main");
@@ -481,8 +504,40 @@ test("admin_console", async () => {
       await page.click("#add-user button[type=submit]");
       await page.waitForSelector('#users tbody tr[data-user="web-added"]');
       check(/added/.test(await page.textContent("#add-user-result")), "no word that the user was added");
-      await page.click('#users tbody tr[data-user="web-added"] button:text("Disable")');
-      await page.waitForFunction(() => /disabled/.test((document.querySelector('#users tbody tr[data-user="web-added"]') || {}).textContent || ""));
+      check((await adminUser(page, "web-added")).status === "active", "the added user is not in the store");
+      // five wrong passwords lock it (docs/identity.md); the console shows it and unlocks it
+      const other = await browser.newContext({ ignoreHTTPSErrors: true });
+      for (let i = 0; i < 5; i++)
+        await other.request.post(URL0 + "/v1/auth/login", { data: { username: "web-added", password: `wrong-${i}`, totp: "000000" } });
+      await other.close();
+      check((await adminUser(page, "web-added")).locked === true, "five wrong passwords did not lock the account");
+      await page.reload();
+      await login(page);
+      const row = '#users tbody tr[data-user="web-added"]';
+      await page.waitForFunction((r) => /locked/.test((document.querySelector(r) || {}).textContent || ""), row);
+      await page.click(`${row} button[data-action=unlock]`);
+      await page.waitForFunction((r) => !/locked/.test((document.querySelector(r) || {}).textContent || "locked"), row);
+      check((await adminUser(page, "web-added")).locked === false, "Unlock did not reach the store");
+      // disable, enable
+      await page.click(`${row} button:text("Disable")`);
+      await page.waitForFunction((r) => /disabled/.test((document.querySelector(r) || {}).textContent || ""), row);
+      check((await adminUser(page, "web-added")).status === "disabled", "Disable did not reach the store");
+      await page.click(`${row} button:text("Enable")`);
+      await page.waitForFunction((r) => /active/.test((document.querySelector(r) || {}).textContent || ""), row);
+      check((await adminUser(page, "web-added")).status === "active", "Enable did not reach the store");
+      // roles: officer + auditor
+      await page.check(`${row} input[value=auditor]`);
+      await page.click(`${row} button[data-action=roles]`);
+      await page.waitForFunction((r) => (document.querySelector(`${r} input[value=auditor]`) || {}).checked === true &&
+        /roles done/.test(document.querySelector("#live").textContent), row);
+      const roles = (await adminUser(page, "web-added")).roles;
+      check(JSON.stringify([...roles].sort()) === JSON.stringify(["auditor", "officer"]), `roles after Save roles: ${roles}`);
+      // reset MFA of an enrolled user (asks for confirmation first)
+      check((await adminUser(page, "web-cop")).mfa_enrolled === true, "web-cop is not enrolled");
+      page.once("dialog", (d) => d.accept());
+      await page.click('#users tbody tr[data-user="web-cop"] button[data-action="reset-mfa"]');
+      await page.waitForFunction(() => /MFA not set up/.test((document.querySelector('#users tbody tr[data-user="web-cop"]') || {}).textContent || ""));
+      check((await adminUser(page, "web-cop")).mfa_enrolled === false, "Reset MFA did not reach the store");
     }
     // policy validation: the parser's errors with line:column, then a valid one
     await page.fill("#policy-text", "version: 1\nrules:\n  - bad: [\n");
@@ -515,6 +570,47 @@ test("oversight_console", async () => {
     check(csv.includes("format=csv"), "no CSV export link");
     const exp = await page.request.get(URL0 + csv);
     check(exp.status() === 200 && /^seq,/.test(await exp.text()), `CSV export: ${exp.status()}`);
+    if (size === "terminal") {
+      // JSON lines export of the same query: one object a line, the plate's search among them
+      const jl = await page.getAttribute("#export-jsonl", "href");
+      check(jl.includes("format=jsonl"), "no JSON-lines export link");
+      const jr = await page.request.get(URL0 + jl);
+      const lines = (await jr.text()).split("\n").filter(Boolean).map((l) => JSON.parse(l));
+      check(jr.status() === 200 && lines.length >= rows, `JSON lines export: ${jr.status()}, ${lines.length} lines for ${rows} rows`);
+      check(lines.some((l) => l.user === CREDS.main[0] && /1-?ABC-?123/.test(JSON.stringify(l))),
+        "the JSON-lines export lacks the main user's search of the plate");
+      // by user only: every row is that user's
+      await page.fill("#subject", "");
+      await page.fill("#user", CREDS.patrol[0]);
+      await page.click("#audit-form button[type=submit]");
+      await page.waitForFunction((u) => { const t = document.querySelector("#audit-table");
+        return t && t.querySelector("tbody tr") && [...t.querySelectorAll("tbody tr")].every((r) => r.textContent.includes(u)); }, CREDS.patrol[0]);
+      const byUser = await page.textContent("#audit-table tbody");
+      check(/1-?ABC-?123/.test(byUser), "the patrol officer's search of the plate is not among their lookups");
+      // a time window: the last hour has the plate's searches, a window a day ago has none
+      const when = await page.evaluate(() => {
+        const f = (d) => new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+        const now = Date.now();
+        return { from: f(new Date(now - 3600e3)), to: f(new Date(now + 3600e3)),
+          oldFrom: f(new Date(now - 26 * 3600e3)), oldTo: f(new Date(now - 25 * 3600e3)) };
+      });
+      await page.fill("#user", "");
+      await page.fill("#subject", PLATE);
+      await page.fill("#from", when.from);
+      await page.fill("#to", when.to);
+      await page.click("#audit-form button[type=submit]");
+      await page.waitForFunction(() => /[?&]from=.*&to=/.test(document.querySelector("#export-jsonl").getAttribute("href")));
+      const inWindow = await page.locator("#audit-table tbody tr").count();
+      check(inWindow >= 1, "no lookups of the plate in the last hour");
+      const jw = new URLSearchParams((await page.getAttribute("#export-jsonl", "href")).split("?")[1]);
+      check(jw.get("from") && jw.get("to") && jw.get("from").endsWith("Z"), `the window is not in the query: ${jw}`);
+      await page.fill("#from", when.oldFrom);
+      await page.fill("#to", when.oldTo);
+      await page.click("#audit-form button[type=submit]");
+      await page.waitForFunction(() => /^0 lookup/.test((document.querySelector("#audit-table caption") || {}).textContent || ""));
+      await page.fill("#from", "");
+      await page.fill("#to", "");
+    }
     await page.click("#verify");
     await page.waitForFunction(() => !/Verifying/.test(document.querySelector("#verify-result").textContent));
     check(/intact/.test(await page.textContent("#verify-verdict")), `the log does not verify: ${await page.textContent("#verify-result")}`);
@@ -526,6 +622,206 @@ test("oversight_console", async () => {
     await page.context().close();
   }
 });
+
+// --- keyboard only ----------------------------------------------------------
+// Presses Tab (Shift+Tab with back) until the focus is on an element matching
+// sel; at every stop the focused element must show a visible focus indicator
+// (an outline of 2 px or more, or a box shadow).  Fails when sel is never
+// reached: that action is out of reach of a keyboard.
+async function tabTo(page, sel, { back = false, max = 300 } = {}) {
+  const seen = [];
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press(back ? "Shift+Tab" : "Tab");
+    const st = await page.evaluate((q) => {
+      const a = document.activeElement;
+      if (!a || a === document.body || a === document.documentElement) return { body: true };
+      const cs = getComputedStyle(a);
+      // the date-time field's own calendar button lives in the browser's
+      // closed shadow tree (the field then does not match :focus) and draws
+      // the browser's focus ring, which a page style cannot reach
+      const pickerButton = a.matches('input[type="datetime-local"]') && !a.matches(":focus");
+      const ring = pickerButton || (cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) >= 2) || cs.boxShadow !== "none";
+      const r = a.getBoundingClientRect();
+      return { match: a.matches(q), ring, shown: r.width > 0 && r.height > 0,
+        what: a.id || a.getAttribute("aria-label") || (a.textContent || "").trim().slice(0, 30) || a.tagName };
+    }, sel);
+    if (st.body) continue;
+    seen.push(st.what);
+    check(st.ring, `no visible focus on "${st.what}"`);
+    check(st.shown, `the focus is on "${st.what}", which is not shown`);
+    if (st.match) return;
+  }
+  throw new Error(`Tab never reaches ${sel} (stops: ${seen.slice(-12).join(" | ")})`);
+}
+
+// The focus is on sel, and shows.
+async function focusedIs(page, sel) {
+  return page.evaluate((q) => {
+    const a = document.activeElement;
+    if (!a || !a.matches(q)) return false;
+    const cs = getComputedStyle(a);
+    return (cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) >= 2) || cs.boxShadow !== "none";
+  }, sel);
+}
+
+// The admin console, first-login MFA enrolment, the lock screen and the
+// oversight console by keyboard alone (Tab, Shift+Tab, Enter, Space, typing;
+// no click): every action is reached, the focus is always visible, and what
+// each action did is in the store.
+test("keyboard_only_consoles_enrol_unlock", async () => {
+  const kb = { user: "web-kb", password: "Keyboard-Added-Passphrase-2" };
+  const admin = await newPage("terminal", {}, "main");
+  await open(admin, "/admin/");
+  await login(admin);
+  await admin.waitForSelector("#users tbody tr");
+  // the section links move the focus to their section
+  await tabTo(admin, 'a[href="#policy-h"]');
+  await admin.keyboard.press("Enter");
+  check(await admin.evaluate(() => document.activeElement.id === "policy-h"), "the Policy link does not move the focus");
+  // add an account
+  await tabTo(admin, "#new-username");
+  await admin.keyboard.type(kb.user);
+  await tabTo(admin, "#new-name");
+  await admin.keyboard.type("Keyboard Only");
+  await tabTo(admin, "#new-unit");
+  await admin.keyboard.type("TEST-WEB");
+  await tabTo(admin, "#new-clearance");
+  await admin.keyboard.type("strictly"); // picks "strictly confidential"
+  check(await admin.inputValue("#new-clearance") === "strictly_confidential", "typing does not pick the clearance");
+  await tabTo(admin, "#new-password");
+  await admin.keyboard.type(kb.password);
+  await tabTo(admin, "#add-user input[value=officer]");
+  check(await admin.isChecked("#add-user input[value=officer]"), "officer is not preset");
+  await tabTo(admin, "#add-user button[type=submit]");
+  await admin.keyboard.press("Enter");
+  await admin.waitForSelector(`#users tbody tr[data-user="${kb.user}"]`);
+  check((await adminUser(admin, kb.user)).clearance === "strictly_confidential", "the account was not added as typed");
+  const row = `#users tbody tr[data-user="${kb.user}"]`;
+  // disable with Enter: the focus stays on the row (now on Enable); enable with Space
+  await tabTo(admin, `${row} [data-action=disable]`, { back: true });
+  await admin.keyboard.press("Enter");
+  await admin.waitForFunction((r) => /disabled/.test(document.querySelector(r).textContent), row);
+  check((await adminUser(admin, kb.user)).status === "disabled", "Disable by keyboard did not reach the store");
+  check(await focusedIs(admin, `${row} [data-action=enable]`), "the focus is lost after Disable");
+  await admin.keyboard.press("Space");
+  await admin.waitForFunction((r) => /active/.test(document.querySelector(r).textContent), row);
+  check((await adminUser(admin, kb.user)).status === "active", "Enable by keyboard did not reach the store");
+  // roles: Space on a checkbox, Enter on Save roles
+  await tabTo(admin, `${row} input[value=auditor]`, { back: true });
+  await admin.keyboard.press("Space");
+  await tabTo(admin, `${row} [data-action=roles]`);
+  await admin.keyboard.press("Enter");
+  await admin.waitForFunction(() => /roles done/.test(document.querySelector("#live").textContent));
+  check((await adminUser(admin, kb.user)).roles.includes("auditor"), "Save roles by keyboard did not reach the store");
+  // unlock (a no-op on an unlocked account, but reachable and answered)
+  await tabTo(admin, `${row} [data-action=unlock]`);
+  await admin.keyboard.press("Enter");
+  await admin.waitForFunction(() => /unlock done/.test(document.querySelector("#live").textContent));
+  // the sources' Refresh and policy validation
+  await tabTo(admin, "#sources-refresh");
+  await admin.keyboard.press("Space");
+  await tabTo(admin, "#policy-file");
+  await tabTo(admin, "#policy-text");
+  await admin.keyboard.type("version: 1\nrules:\n  - bad: [\n");
+  await tabTo(admin, "#policy-form button[type=submit]");
+  await admin.keyboard.press("Enter");
+  await admin.waitForSelector("#policy-errors li");
+  // first login of the new account, by keyboard: password, then enrolment
+  const user = await newPage("terminal");
+  await open(user, "/");
+  await user.waitForSelector("#login-form");
+  check(await focusedIs(user, "#username"), "the login form has no focus");
+  await user.keyboard.type(kb.user);
+  await user.keyboard.press("Tab");
+  await user.keyboard.type(kb.password);
+  await user.keyboard.press("Tab");
+  await user.keyboard.type("000000");
+  await user.keyboard.press("Enter");
+  await user.waitForSelector("#enrol-form");
+  check(await focusedIs(user, "#totp"), "the enrolment form's code field has no focus");
+  const m = /[?&]secret=([A-Z2-7=]+)/i.exec(await user.textContent("#enrol-uri"));
+  check(m, "no secret in the otpauth URI");
+  await axe(user, "enrolment terminal");
+  await shot(user, "enrol");
+  await user.keyboard.type(await freshTotp(m[1]));
+  await user.keyboard.press("Enter");
+  await user.waitForSelector("#recovery");
+  check(await focusedIs(user, "#recovery-done"), "the recovery codes' button has no focus");
+  await user.keyboard.press("Enter");
+  await user.waitForSelector("#app-main:not([hidden])");
+  check((await adminUser(admin, kb.user)).mfa_enrolled === true, "the keyboard enrolment did not reach the store");
+  // the lock screen, by keyboard, at phone size
+  await user.setViewportSize(SIZES.phone);
+  await tabTo(user, "#lock-btn", { back: true });
+  await user.keyboard.press("Enter");
+  await user.waitForSelector("#unlock-form");
+  check(await focusedIs(user, "#unlock-password"), "the lock screen's password field has no focus");
+  await axe(user, "lock screen phone");
+  await shot(user, "locked");
+  await user.keyboard.type(kb.password);
+  await user.keyboard.press("Tab");
+  check(await focusedIs(user, "#totp"), "Tab from the password does not reach the code");
+  await user.keyboard.type(await freshTotp(m[1]));
+  await user.keyboard.press("Enter");
+  await user.waitForSelector("#app-main:not([hidden])");
+  check(await user.isHidden("#unlock-form"), "still locked");
+  await noCspViolations(user);
+  await user.context().close();
+  // Reset MFA by keyboard (the console is loaded again: its idle lock may have
+  // fallen meanwhile); the confirmation is the browser's own dialog
+  await open(admin, "/admin/");
+  await login(admin);
+  await admin.waitForSelector(row);
+  admin.once("dialog", (d) => d.accept());
+  await tabTo(admin, `${row} [data-action="reset-mfa"]`, { back: true });
+  await admin.keyboard.press("Enter");
+  await admin.waitForFunction((r) => /MFA not set up/.test(document.querySelector(r).textContent), row);
+  check((await adminUser(admin, kb.user)).mfa_enrolled === false, "Reset MFA by keyboard did not reach the store");
+  await noCspViolations(admin);
+  await admin.context().close();
+  // oversight: a subject, a user, the JSON-lines export, the verification
+  // en-US: the date-time fields' parts in the order typed below
+  const ov = await newPage("terminal", { acceptDownloads: true, locale: "en-US" }, "main");
+  await open(ov, "/oversight/");
+  await login(ov);
+  await tabTo(ov, "#subject");
+  await ov.keyboard.type(PLATE);
+  await ov.keyboard.press("Enter");
+  await ov.waitForSelector("#audit-table tbody tr");
+  await tabTo(ov, "#export-csv");
+  await tabTo(ov, "#export-jsonl");
+  const dl = ov.waitForEvent("download");
+  await ov.keyboard.press("Enter");
+  const file = await (await dl).path();
+  const lines = fs.readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  check(lines.some((l) => /1-?ABC-?123/.test(JSON.stringify(l))), "the downloaded JSON lines lack the plate's search");
+  // the same subject by user and time window (yesterday 00:00 to tomorrow
+  // 00:00, typed part by part: month day year, Tab, hour minute AM/PM)
+  await tabTo(ov, "#user", { back: true });
+  await ov.keyboard.type(CREDS.main[0]);
+  const day = (n) => {
+    const t = new Date(Date.now() + n * 86400e3);
+    return [t.getMonth() + 1, t.getDate()].map((v) => String(v).padStart(2, "0")).join("") + t.getFullYear();
+  };
+  for (const [field, n] of [["#from", -1], ["#to", 1]]) {
+    await tabTo(ov, field);
+    await ov.keyboard.type(day(n));
+    await ov.keyboard.press("Tab");
+    await ov.keyboard.type("1200A");
+    check(/T00:00$/.test(await ov.inputValue(field)), `${field} typed by keyboard: ${await ov.inputValue(field)}`);
+  }
+  await tabTo(ov, "#audit-form button[type=submit]");
+  await ov.keyboard.press("Enter");
+  await ov.waitForFunction(() => /[?&]user=.*&from=.*&to=/.test(document.querySelector("#export-jsonl").getAttribute("href")));
+  const inWindow = await ov.textContent("#audit-table tbody");
+  check(inWindow.includes(CREDS.main[0]) && /1-?ABC-?123/.test(inWindow), "the main user's search is not in today's window");
+  await tabTo(ov, "#verify");
+  await ov.keyboard.press("Space");
+  await ov.waitForSelector("#verify-verdict");
+  check(/intact/.test(await ov.textContent("#verify-verdict")), "the log does not verify");
+  await noCspViolations(ov);
+  await ov.context().close();
+}, { order: 60 });
 
 // An officer (no admin, no auditor role) is refused both consoles: the page
 // says which role is missing and the API answers 403.
@@ -718,9 +1014,43 @@ test("first_login_mfa_enrolment_qr", async () => {
   await page.context().close();
 }, { order: 12 });
 
+// Every fetch the page makes, with its whole body read from a clone as it
+// streams (page.on("response") cannot read a streamed body): installed before
+// the page's own scripts run.
+async function captureFetch(page) {
+  await page.addInitScript(() => {
+    window.__fetched = [];
+    const orig = window.fetch;
+    window.fetch = async (...args) => {
+      const r = await orig(...args);
+      const url = new URL(typeof args[0] === "string" ? args[0] : args[0].url, location.href).pathname;
+      const entry = { url, status: r.status, type: r.headers.get("Content-Type") || "", done: false, text: "" };
+      window.__fetched.push(entry);
+      r.clone().text().then((t) => { entry.text = t; entry.done = true; },
+        (e) => { entry.error = String(e); entry.done = true; });
+      return r;
+    };
+  });
+}
+
+// The bodies of the page's /v1/search answers, once every one is complete.
+async function searchBodies(page) {
+  await page.waitForFunction(() => (window.__fetched || []).some((f) => f.url === "/v1/search") &&
+    window.__fetched.filter((f) => f.url === "/v1/search").every((f) => f.done), null, { timeout: 30000 });
+  return page.evaluate(() => window.__fetched.filter((f) => f.url === "/v1/search"));
+}
+
+// v as it may appear in a JSON text: raw UTF-8, or with non-ASCII escaped.
+function carries(text, v) {
+  const esc = JSON.stringify(v).slice(1, -1);
+  const ascii = esc.replace(/[\u0080-\uffff]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+  return text.includes(v) || text.includes(esc) || text.includes(ascii) || text.toLowerCase().includes(ascii.toLowerCase());
+}
+
 // The policy redacts person.birth_place and person.phone for officers, and
 // the low user's clearance keeps strictly confidential sources away: none of
-// those values reaches the page or any network response.
+// those values reaches the page or any network response — the streamed
+// search answer included, read whole in the page.
 test("redacted_fields_absent", async () => {
   const forbidden = JSON.parse(process.env.FOCAL_FORBIDDEN || "[]");
   const redacted = JSON.parse(process.env.FOCAL_REDACTED || "[]");
@@ -728,25 +1058,112 @@ test("redacted_fields_absent", async () => {
   for (const who of ["low", "main"]) {
     const page = await newPage("terminal", {}, who);
     const bodies = [];
-    page.on("response", async (r) => { try { bodies.push(await r.text()); } catch { /* streamed */ } });
+    page.on("response", async (r) => { try { bodies.push(await r.text()); } catch { /* the stream: see captureFetch */ } });
+    await captureFetch(page);
     await open(page, "/");
     await login(page, who);
-    if (who === "main") {
-      await searchPlate(page);
-      await assertAlertFirst(page);
-    } else {
-      await searchPlate(page).catch(() => page.waitForSelector("#entities .card"));
-    }
-    await page.waitForFunction(() => document.querySelector("#results").getAttribute("aria-busy") === "false");
+    // the low user's clearance keeps the wanted file (the armed suspect) away
+    await searchPlate(page, PLATE, { expectAlert: who === "main" });
+    if (who === "main") await assertAlertFirst(page);
     check((await page.textContent("#entities")).includes("1ABC123"), `${who}: the vehicle card is missing`);
+    const search = await searchBodies(page);
+    check(search.length === 1 && search[0].status === 200 && search[0].type.startsWith("text/event-stream"),
+      `${who}: the search answer was not captured: ${JSON.stringify(search.map((x) => [x.status, x.type, x.error]))}`);
+    const stream = search[0].text;
+    // not vacuous: the answer is whole and carries what the page shows
+    check(/(^|\n)event: briefing\n/.test(stream) && stream.includes("1ABC123"), `${who}: the captured search answer is incomplete`);
     const text = await page.content();
     for (const f of who === "low" ? forbidden : redacted) {
       check(!text.includes(f), `${who}: the page shows the redacted value ${f}`);
-      check(!bodies.some((b) => b.includes(f)), `${who}: a network response carries the redacted value ${f}`);
+      check(!carries(stream, f), `${who}: the search stream carries the redacted value ${f}`);
+      check(!bodies.some((b) => carries(b, f)), `${who}: a network response carries the redacted value ${f}`);
     }
     await page.context().close();
   }
 });
+
+// No alert while sources were left out: the briefing does not just say "No
+// warnings" but how many sources were not searched and why.  A plate nobody
+// knows, searched without purpose nor reference: only the not-sensitive
+// sources answer (demo/policy.yaml's purpose binding).
+test("no_warnings_names_sources_not_searched", async () => {
+  const page = await newPage("terminal", {}, "main");
+  await open(page, "/");
+  await login(page);
+  await searchPlate(page, "9-ZZZ-998", { expectAlert: false, purpose: false });
+  check(await page.textContent("#search-error") === "", `the search was refused: ${await page.textContent("#search-error")}`);
+  const said = await page.textContent("#no-warnings");
+  check(/^No warnings from the sources searched — \d+ sources? not searched: purpose and case reference needed/.test(said),
+    `no-warning line: ${said}`);
+  check(await page.locator("#alerts .alert").count() === 0, "an alert for an unknown plate");
+  await axe(page, "no warnings, sources not searched");
+  await noCspViolations(page);
+  await page.context().close();
+});
+
+// Purpose binding's justification prompt (FOCAL_MODE=justify: the policy asks
+// for a justification on every sensitive search, one_in: 1).  The server
+// answers 428; the app asks for the justification with the server's reason,
+// the focus in the field; the officer types it and the same search goes
+// again with it; the alert comes first.
+test("justification_prompt", async () => {
+  const why = "Driver fled a traffic stop, checking the vehicle before approaching";
+  for (const size of ["terminal", "phone"]) {
+    const page = await newPage(size, {}, "main");
+    const sent = [];
+    page.on("request", (r) => { if (new URL(r.url()).pathname === "/v1/search") sent.push(JSON.parse(r.postData())); });
+    await open(page, "/");
+    await login(page);
+    await page.fill("#q", PLATE);
+    if (!(await page.isVisible("#purpose"))) await page.click("#purpose-box summary");
+    await page.selectOption("#purpose", "intervention");
+    await page.fill("#case_ref", "TEST-WEB-J");
+    await page.press("#case_ref", "Enter");
+    await page.waitForSelector("#justify-form:not([hidden])", { timeout: 20000 });
+    check(await page.evaluate(() => document.activeElement.id === "justification"), "the focus is not in the justification field");
+    const reason = await page.textContent("#justify-reason");
+    check(/justification/i.test(reason) && /10 characters/.test(reason), `the server's reason is not shown: ${reason}`);
+    check(await page.locator("#alerts .alert").count() === 0, "an alert before the justification");
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    check(outline !== "none", "the focused justification field has no visible outline");
+    await axe(page, `justification prompt ${size}`);
+    if (size === "phone") {
+      // Cancel (Escape) sends nothing and gives the search box back; the same
+      // search asked again is prompted again
+      await page.keyboard.press("Escape");
+      check(await page.isHidden("#justify-form") && await focusedIs(page, "#q"), "Escape does not cancel the prompt");
+      check(/cancelled/.test(await page.textContent("#progress")), "no word that the search was not made");
+      await page.keyboard.press("Enter");
+      await page.waitForSelector("#justify-form:not([hidden])", { timeout: 20000 });
+      check(sent.length === 2, `requests after a cancel: ${sent.length}`);
+      sent.shift();
+    }
+    await shot(page, "justify", { keepScroll: true });
+    const box = await page.evaluate(() => { const r = document.querySelector("#justify-form").getBoundingClientRect();
+      return { top: r.top, bottom: r.bottom, h: window.innerHeight }; });
+    check(box.top >= 0 && box.bottom <= box.h + 1, `the prompt is not in view: ${JSON.stringify(box)}`);
+    // too short: kept, still asking, nothing sent
+    await page.keyboard.type("because");
+    await page.keyboard.press("Tab");
+    check(await page.evaluate(() => document.activeElement.id === "justify-go"), "Tab does not reach the justification's button");
+    await page.keyboard.press("Enter");
+    check(await page.isVisible("#justify-form") && sent.length === 1, "a justification under 10 characters was sent");
+    await page.fill("#justification", "");
+    await page.focus("#justification");
+    await page.keyboard.type(why);
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("#alerts .alert", { timeout: 20000 });
+    await searchDone(page);
+    await assertAlertFirst(page);
+    check(await page.isHidden("#justify-form"), "the justification prompt stays open");
+    check(sent.length === 2 && !("justification" in sent[0]) && sent[1].justification === why &&
+      sent[1].q === PLATE && sent[1].purpose === "intervention" && sent[1].case_ref === "TEST-WEB-J",
+      `requests sent: ${JSON.stringify(sent)}`);
+    await noCspViolations(page);
+    await page.context().close();
+  }
+}, { modes: ["justify"] });
 
 async function main() {
   if (!URL0) throw new Error("FOCAL_URL is not set");

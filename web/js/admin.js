@@ -34,6 +34,12 @@ async function act(u, what, method = "POST", body) {
   $("#users-error").textContent = ok ? "" : msg;
   announce(msg);
   await loadUsers();
+  // the table was rebuilt: keep a keyboard user where they were (Disable
+  // becomes Enable), rather than back at the top of the page
+  const row = $(`#users tbody tr[data-user="${CSS.escape(u.username)}"]`);
+  const again = row && (row.querySelector(`[data-action="${what}"]`) ||
+    row.querySelector(`[data-action="${what === "disable" ? "enable" : what === "enable" ? "disable" : what}"]`));
+  if (again) again.focus();
 }
 
 function rolesEditor(u) {
@@ -41,14 +47,14 @@ function rolesEditor(u) {
   for (const r of ROLES)
     box.append(el("label", {}, el("input", { type: "checkbox", value: r, checked: (u.roles || []).includes(r) }), ` ${r}`));
   box.append(el("button", { type: "button", class: "secondary", text: "Save roles",
-    "aria-label": `Save roles of ${u.username}`,
+    "aria-label": `Save roles of ${u.username}`, "data-action": "roles",
     onclick: () => act(u, "roles", "PUT", { roles: [...box.querySelectorAll("input:checked")].map((i) => i.value) }) }));
   return box;
 }
 
 function userRow(u) {
   const btn = (text, what, cls = "secondary") => el("button", { type: "button", class: cls, text,
-    "aria-label": `${text} ${u.username}`, onclick: () => act(u, what) });
+    "aria-label": `${text} ${u.username}`, "data-action": what, onclick: () => act(u, what) });
   return el("tr", { "data-user": u.username },
     el("td", { text: u.username }),
     el("td", { text: [u.name, u.unit].filter(Boolean).join(" · ") }),
@@ -59,6 +65,7 @@ function userRow(u) {
       disabled(u) ? btn("Enable", "enable") : btn("Disable", "disable"),
       btn("Unlock", "unlock"),
       el("button", { type: "button", class: "danger", text: "Reset MFA", "aria-label": `Reset MFA of ${u.username}`,
+        "data-action": "reset-mfa",
         onclick: () => { if (window.confirm(`Reset the authenticator of ${u.username}? They enrol again at the next login.`)) act(u, "reset-mfa"); } }))));
 }
 

@@ -109,10 +109,38 @@ function renderStatus(sources, final) {
   }
 }
 
+// What the policy's reasons mean to an officer (docs/policy.md); a deny
+// rule's own reason word is shown as written.
+const DENIED = { clearance: "above your clearance", not_permitted: "not permitted by the access policy",
+  no_policy: "no access policy loaded" };
+const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+
+function neededText(required) {
+  const words = (required || ["purpose", "case_ref"]).map((r) => (r === "case_ref" ? "case reference" : r));
+  return `${words.join(" and ")} needed`;
+}
+
+// "No warnings" only when every source that could answer was searched and
+// answered; otherwise say what was left out, so that silence is never read as
+// "nothing known" (the CLI says the same: src/cli/render.c).
+function noWarningsText(b) {
+  const sum = b.summary || {};
+  const parts = [];
+  for (const d of (b.policy && b.policy.denied) || []) {
+    const why = d.reason === "needs_purpose" ? neededText(d.required) : DENIED[d.reason] || String(d.reason || "").replace(/_/g, " ");
+    parts.push(`${plural(d.source_count, "source", "sources")} not searched: ${why}`);
+  }
+  if (sum.calls_failed > 0) parts.push(`${plural(sum.calls_failed, "source answer", "source answers")} failed`);
+  if (sum.sources_not_searched > 0)
+    parts.push(`${plural(sum.sources_not_searched, "source", "sources")} not searched: ${sum.not_searched_reason || "not asked"}`);
+  return parts.length ? `No warnings from the sources searched — ${parts.join("; ")}.` : "No warnings.";
+}
+
 function renderBriefing(b) {
   const labels = {};
   for (const e of [...(b.entities || []), ...(b.possible_matches || [])]) labels[e.id] = e.label || e.id;
   renderAlerts(b.alerts || [], labels);
+  if (!(b.alerts || []).length) $("#alerts").append(el("p", { class: "no-warnings", id: "no-warnings", text: noWarningsText(b) }));
   const ents = clear($("#entities"));
   for (const e of b.entities || []) ents.append(entityCard(e, labels, false));
   $("#entities-box").hidden = !(b.entities || []).length;
@@ -144,11 +172,18 @@ async function search(ev) {
   const form = $("#search-form");
   const q = form.q.value.trim();
   if (!q) return form.q.focus();
-  if (current) current.abort.abort();
-  resetResults();
   const body = { q };
   if (form.purpose.value) body.purpose = form.purpose.value;
   if (form.case_ref.value.trim()) body.case_ref = form.case_ref.value.trim();
+  await runSearch(body);
+}
+
+// Sends one search and renders its stream; body as the API takes it
+// (docs/api/openapi.yaml, SearchRequest).
+async function runSearch(body) {
+  if (current) current.abort.abort();
+  hideJustify();
+  resetResults();
   const run = current = { abort: new AbortController(), alerts: new Map(), sources: [] };
   $("#results").setAttribute("aria-busy", "true");
   $("#progress").textContent = "Searching…";
@@ -177,7 +212,8 @@ async function search(ev) {
         $("#search-error").textContent = data.message || "The search failed.";
       }
     }, run.abort.signal);
-    if (res.status !== 200 && run === current) showRefusal(res);
+    if (res.status === 428 && run === current) showJustify(body, res);
+    else if (res.status !== 200 && run === current) showRefusal(res);
   } catch (e) {
     if (e.name !== "AbortError" && run === current) $("#search-error").textContent = "The search failed: the server cannot be reached.";
   } finally {
@@ -195,6 +231,51 @@ function showRefusal(res) {
   else if (/case_ref|reference/i.test(msg)) $("#case_ref").focus();
 }
 
+// 428: the policy's justification prompt fell on this search (docs/policy.md,
+// "purpose binding").  The officer says why, in free text, and the same
+// search goes again with it; nothing was searched meanwhile.
+let pending = null;
+
+function showJustify(body, res) {
+  pending = { ...body };
+  delete pending.justification;
+  $("#progress").textContent = "";
+  $("#justify-reason").textContent = api.errorText(res, "This search needs a justification.");
+  const box = $("#justify-form");
+  box.hidden = false;
+  const t = $("#justification");
+  t.value = "";
+  // the whole prompt in view (on a phone it lies below the fold), the focus in its field
+  t.focus({ preventScroll: true });
+  box.scrollIntoView({ block: "nearest" });
+  announce("Justification needed before this search runs.", true);
+}
+
+function hideJustify() {
+  $("#justify-form").hidden = true;
+  $("#justification").value = "";
+}
+
+async function sendJustified(ev) {
+  ev.preventDefault();
+  const text = $("#justification").value.trim();
+  if (text.length < 10) {
+    $("#justify-reason").textContent = "Say in at least 10 characters why you need this information.";
+    return $("#justification").focus();
+  }
+  if (!pending) return hideJustify();
+  const body = { ...pending, justification: text };
+  pending = null;
+  await runSearch(body);
+}
+
+function cancelJustify() {
+  pending = null;
+  hideJustify();
+  $("#progress").textContent = "Search cancelled: no justification given.";
+  $("#q").focus();
+}
+
 boot({
   title: "Focal",
   requiredRole: "officer",
@@ -202,10 +283,14 @@ boot({
     // open on a vehicle terminal, folded on a phone (one tap away)
     $("#purpose-box").open = window.matchMedia("(min-width: 40rem)").matches;
     $("#search-form").addEventListener("submit", search);
+    $("#justify-form").addEventListener("submit", sendJustified);
+    $("#justify-cancel").addEventListener("click", cancelJustify);
+    $("#justify-form").addEventListener("keydown", (e) => { if (e.key === "Escape") cancelJustify(); });
     $("#q").focus();
   },
   onClear() {
     if (current) current.abort.abort();
     current = null;
+    pending = null;
   },
 });

@@ -23,7 +23,7 @@ export async function boot(page) {
   S.page = page;
   initTheme($("#theme"));
   $("#logout").addEventListener("click", () => logout());
-  $("#lock-btn").addEventListener("click", () => lock());
+  $("#lock-btn").addEventListener("click", () => lock(true));
   api.onUnauthorized(() => { if (S.session && !S.session.dev) ended(); });
   if (new URLSearchParams(location.search).has("ended")) {
     history.replaceState(null, "", location.pathname);
@@ -203,7 +203,8 @@ function watchIdle() {
   bump();
 }
 
-export function lock() {
+// byUser: the Lock button (else the idle timer, which passes nothing)
+export function lock(byUser = false) {
   if (!S.session || S.locked) return;
   S.locked = true;
   clearTimeout(S.timer);
@@ -216,7 +217,7 @@ export function lock() {
   const err = el("p", { class: "error", role: "alert" });
   const form = el("form", { class: "login", id: "unlock-form" },
     el("h2", { text: "Locked" }),
-    el("p", { text: "Focal locked itself after a period without use. Log in again to go on." }),
+    el("p", { text: `${byUser === true ? "Focal is locked." : "Focal locked itself after a period without use."} Log in again to go on.` }),
     S.session.dev ? el("p", { class: "note", text: DEV_NOTE }) : [
       el("p", { text: `User: ${u.username || ""}` }),
       field("unlock-password", "Password", { type: "password", autocomplete: "current-password", required: true }),
