@@ -430,7 +430,9 @@ static void web_settings(struct evhttp_request *req, struct server_loop *sl)
 		reply_error(req, 405, "Method Not Allowed", FOCAL_E_INVAL, "use GET");
 		return;
 	}
-	reply_json(req, 200, "OK", json_pack("{s:I}", "idle_lock_s", (json_int_t)idle));
+	/* the policy's purpose codes are not secret: the app lists them */
+	reply_json(req, 200, "OK", json_pack("{s:I, s:o}", "idle_lock_s", (json_int_t)idle,
+					     "purposes", policy_purposes_json(cfg)));
 }
 
 static json_t *web_source_json(const struct source_def *d)

@@ -302,6 +302,17 @@ json_t *policy_identity_json(const struct config *cfg)
 			 "sha256", hex, "rules", (json_int_t)pc->pol->nrules);
 }
 
+json_t *policy_purposes_json(const struct config *cfg)
+{
+	const struct policy_config *pc = cfg != NULL ? cfg->policy : NULL;
+	json_t *codes = json_array();
+
+	if (codes != NULL && pc != NULL && pc->pol != NULL)
+		for (size_t i = 0; i < pc->pol->ncodes; i++)
+			json_array_append_new(codes, json_string(pc->pol->codes[i]));
+	return codes;
+}
+
 const char *policy_file_of(const struct config *cfg)
 {
 	return cfg != NULL && cfg->policy != NULL ? cfg->policy->file : NULL;

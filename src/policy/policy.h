@@ -127,6 +127,9 @@ size_t policy_nrules(const struct policy *p);
  * when there is none.  New reference. */
 json_t *policy_identity_json(const struct config *cfg);
 /* The policy file cfg names (NULL: the built-in policy). */
+/* The purpose codes searches may carry (empty array: none configured), for
+ * the app's purpose list.  New reference. */
+json_t *policy_purposes_json(const struct config *cfg);
 const char *policy_file_of(const struct config *cfg);
 /* Bound to a configuration's sources (decisions possible)? */
 bool policy_is_bound(const struct policy *p);

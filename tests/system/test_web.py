@@ -150,8 +150,9 @@ def test_types_csp_cache():
     status, headers, _ = fd.request("GET", "/css/app.css")
     status2, _, body2 = fd.request("GET", "/css/app.css", headers={"If-None-Match": headers["ETag"]})
     check(status2 == 304 and body2 == b"", "unchanged ETag: %d" % status2)
-    status, headers, _ = fd.request("GET", "/v1/web/settings")
+    status, headers, body = fd.request("GET", "/v1/web/settings")
     check(status == 200 and headers.get("Cache-Control") == "no-store", "API data not no-store")
+    check(isinstance(json.loads(body).get("purposes"), list), "settings without purposes: %s" % body)
     check(headers.get("Content-Security-Policy") == "default-src 'none'; frame-ancestors 'none'",
           "API CSP changed: %s" % headers.get("Content-Security-Policy"))
     status, head, body = raw_get(fd, b"/", "HEAD")

@@ -205,6 +205,11 @@ async function login(page, who = "main") {
 async function searchPlate(page, plate = PLATE, { expectAlert = true, purpose = true } = {}) {
   await page.fill("#q", plate);
   if (!(await page.isVisible("#purpose"))) await page.click("#purpose-box summary");
+  // the list is the policy's purpose codes (GET /v1/web/settings), when it has some
+  const codes = (await page.evaluate(() => fetch("/v1/web/settings").then((r) => r.json()))).purposes;
+  const listed = await page.$$eval("#purpose option", (os) => os.map((o) => o.value).filter((v) => v));
+  if (codes.length && JSON.stringify(listed) !== JSON.stringify(codes))
+    throw new Error("purpose list " + JSON.stringify(listed) + " is not the policy's " + JSON.stringify(codes));
   await page.selectOption("#purpose", purpose ? "intervention" : "");
   await page.fill("#case_ref", purpose ? "TEST-WEB-1" : "");
   await page.click("#search-go");

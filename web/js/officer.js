@@ -276,9 +276,20 @@ function cancelJustify() {
   $("#q").focus();
 }
 
+// The purpose codes come from the policy (GET /v1/web/settings), so a
+// deployment's own codes need no change here; the page's list is the fallback.
+function purposeOptions(settings) {
+  const codes = Array.isArray(settings.purposes) ? settings.purposes : [];
+  if (!codes.length) return;
+  const label = (c) => { const t = String(c).replace(/_/g, " "); return t.charAt(0).toUpperCase() + t.slice(1); };
+  clear($("#purpose")).append(el("option", { value: "", text: "(not given)" }),
+    ...codes.map((c) => el("option", { value: c, text: label(c) })));
+}
+
 boot({
   title: "Focal",
   requiredRole: "officer",
+  onSettings: purposeOptions,
   onReady() {
     // open on a vehicle terminal, folded on a phone (one tap away)
     $("#purpose-box").open = window.matchMedia("(min-width: 40rem)").matches;

@@ -32,6 +32,7 @@ export async function boot(page) {
   try {
     const st = await api.call("GET", "/v1/web/settings", undefined, { quiet401: true });
     if (st.status === 200 && st.data && st.data.idle_lock_s > 0) S.idleMs = st.data.idle_lock_s * 1000;
+    if (st.status === 200 && st.data && page.onSettings) page.onSettings(st.data);
   } catch { /* defaults */ }
   let res;
   try {
