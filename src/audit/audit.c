@@ -829,18 +829,6 @@ void audit_reply_unavailable(struct evhttp_request *req, const char *msg)
 		   json_pack("{s:{s:s, s:s}}", "error", "code", "audit_unavailable", "message", msg));
 }
 
-void audit_peer_addr(struct evhttp_request *req, char *out, size_t outlen)
-{
-	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-	const char *host = NULL;
-	ev_uint16_t port = 0;
-
-	if (evcon != NULL)
-		evhttp_connection_get_peer(evcon, (char **)&host, &port);
-	if (host != NULL && outlen > 0)
-		snprintf(out, outlen, "%s", host);
-}
-
 void audit_set_sign_every_commit(bool on)
 {
 	W.every_commit = on;

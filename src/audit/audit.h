@@ -110,9 +110,6 @@ void audit_stats(uint64_t *entries, uint64_t *fsyncs);
 struct evhttp_request;
 void audit_reply_unavailable(struct evhttp_request *req, const char *msg);
 
-/* Writes req's client address (the TCP peer) to out when a principal did not
- * carry one, so every search entry names where it came from. */
-void audit_peer_addr(struct evhttp_request *req, char *out, size_t outlen);
 
 /* Sign a checkpoint with every group commit (the default) or only every
  * checkpoint_ms (`audit.sign_every_commit: false`).  Before audit_open_dir

@@ -34,6 +34,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/workpool.h"
+#include "http/reply.h"
 #include "http/server.h"
 #include "store/store.h"
 
@@ -509,17 +510,6 @@ const char *auth_request_token(struct evhttp_request *req, char *buf, size_t buf
 	return NULL;
 }
 
-void auth_request_addr(struct evhttp_request *req, char *out, size_t cap)
-{
-	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-	const char *host = NULL;
-	ev_uint16_t port = 0;
-
-	if (evcon != NULL)
-		evhttp_connection_get_peer(evcon, (char **)&host, &port);
-	snprintf(out, cap, "%s", host ? host : "");
-}
-
 static bool auth_state_changing(struct evhttp_request *req)
 {
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
@@ -552,7 +542,7 @@ int auth_request_session(struct evhttp_request *req, struct auth_principal *out,
 		}
 	}
 	if (rc == 0) {
-		auth_request_addr(req, out->addr, sizeof(out->addr));
+		snprintf(out->addr, sizeof(out->addr), "%s", reply_peer_addr(req));
 		if (csrf != NULL)
 			memcpy(csrf, sess_csrf, sizeof(sess_csrf));
 		if (token_out != NULL)
@@ -585,7 +575,7 @@ int auth_request_principal(struct evhttp_request *req, struct server_loop *sl,
 	for (size_t i = 0; i < 3; i++)
 		snprintf(out->roles[out->nroles++], sizeof(out->roles[0]), "%s", dev_roles[i]);
 	out->clearance = CLASS_STRICTLY_CONFIDENTIAL;
-	auth_request_addr(req, out->addr, sizeof(out->addr));
+	snprintf(out->addr, sizeof(out->addr), "%s", reply_peer_addr(req));
 	return FOCAL_OK;
 }
 

@@ -434,7 +434,7 @@ static void auth_api_login(struct evhttp_request *req, struct server_loop *sl)
 		goto out;
 	}
 	a.code = totp != NULL && totp[0] != '\0' ? totp : recovery;
-	auth_request_addr(req, addr, sizeof(addr));
+	snprintf(addr, sizeof(addr), "%s", reply_peer_addr(req));
 	a.addr = addr;
 	a.allow_enrolment = true;
 	if ((pd = auth_pending_new(req, sl)) == NULL)
@@ -477,7 +477,7 @@ static void auth_api_enrol(struct evhttp_request *req, struct server_loop *sl)
 	}
 	snprintf(pd->enrol_token, sizeof(pd->enrol_token), "%s", token);
 	pd->want_token = want;
-	auth_request_addr(req, addr, sizeof(addr));
+	snprintf(addr, sizeof(addr), "%s", reply_peer_addr(req));
 	a.user = user;
 	a.code = totp;
 	a.addr = addr;

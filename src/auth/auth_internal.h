@@ -69,7 +69,6 @@ int auth_login_submit(struct loop *loop, const struct auth_login_args *a,
  * (SESSION_TOKEN_HEX+1) may be NULL. */
 int auth_request_session(struct evhttp_request *req, struct auth_principal *out, char *csrf,
 			 int64_t *expires_at, char *token_out, struct focal_err *err);
-void auth_request_addr(struct evhttp_request *req, char *out, size_t cap);
 
 /* Enrolment tokens: a short-lived, single-use handle on "this user proved
  * the password and is enrolling TOTP", held in memory (all loops). */

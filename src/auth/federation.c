@@ -25,6 +25,7 @@
 #include "auth/oidc.h"
 #include "core/cfgnode.h"
 #include "core/log.h"
+#include "http/reply.h"
 #include "http/server.h"
 #include "sources/source.h"
 
@@ -709,10 +710,7 @@ bool federation_request(struct evhttp_request *req, struct server_loop *sl,
 			struct auth_principal *out, int *rc, struct focal_err *err)
 {
 	const char *v = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-	struct evhttp_connection *evcon;
 	const struct federation *f = NULL;
-	ev_uint16_t port = 0;
-	char *host = NULL;
 
 	if (v == NULL || strncasecmp(v, "Bearer ", 7) != 0)
 		return false;
@@ -724,9 +722,7 @@ bool federation_request(struct evhttp_request *req, struct server_loop *sl,
 	if (sl->loop.sources != NULL)
 		f = oidc_federation(sl->loop.sources->cfg->oidc);
 	*rc = federation_verify(f, v, out, err);
-	if (*rc == FOCAL_OK && (evcon = evhttp_request_get_connection(req)) != NULL) {
-		evhttp_connection_get_peer(evcon, &host, &port);
-		snprintf(out->addr, sizeof(out->addr), "%s", host != NULL ? host : "");
-	}
+	if (*rc == FOCAL_OK)
+		snprintf(out->addr, sizeof(out->addr), "%s", reply_peer_addr(req));
 	return true;
 }

@@ -34,6 +34,7 @@
 #include "auth/session.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "http/reply.h"
 #include "http/server.h"
 #include "sources/source.h"
 
@@ -484,10 +485,9 @@ void oidc_login(struct evhttp_request *req, struct server_loop *sl)
 	const struct oidc_config *c = oidc_current(sl);
 	const char *txn, *user, *password, *totp;
 	struct oidc_login_ctx *ctx = NULL;
-	char cookie_txn[OIDC_SECRET_B64] = "", *addr = NULL;
+	char cookie_txn[OIDC_SECRET_B64] = "";
 	struct evkeyvalq q;
 	struct focal_err err;
-	ev_uint16_t port = 0;
 
 	TAILQ_INIT(&q);
 	if (c == NULL) {
@@ -536,8 +536,7 @@ void oidc_login(struct evhttp_request *req, struct server_loop *sl)
 	ctx->sl = sl;
 	ctx->evcon = evhttp_request_get_connection(req);
 	ctx->cfg = config_ref(sl->loop.sources->cfg);
-	evhttp_connection_get_peer(ctx->evcon, &addr, &port);
-	if (auth_login_start(&sl->loop, user, password, totp, addr != NULL ? addr : "", oidc_login_done,
+	if (auth_login_start(&sl->loop, user, password, totp, reply_peer_addr(req), oidc_login_done,
 			     ctx) != FOCAL_OK) {
 		oidc_error_page(req, 503, "Service Unavailable", "sign-in is unavailable; try again");
 		goto out;

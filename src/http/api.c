@@ -64,15 +64,10 @@ static void api_healthz(struct evhttp_request *req, struct server_loop *sl)
 static void api_metrics(struct evhttp_request *req, struct server_loop *sl)
 {
 	const struct server_config *c = &sl->srv->cfg->server;
-	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-	const char *peer = NULL;
-	ev_uint16_t port = 0;
 	struct evbuffer *buf;
 	char *text;
 
-	if (evcon != NULL)
-		evhttp_connection_get_peer(evcon, (char **)&peer, &port);
-	if (!server_net_allows(c->metrics_allow, c->nmetrics_allow, peer)) {
+	if (!server_net_allows(c->metrics_allow, c->nmetrics_allow, reply_peer_addr(req))) {
 		reply_error(req, 403, "Forbidden", FOCAL_E_DENIED,
 			    "/metrics is not served to this address (server.metrics_allow)");
 		return;
@@ -399,7 +394,7 @@ static void api_search(struct evhttp_request *req, struct server_loop *sl)
 		return;
 	}
 	if (who.addr[0] == '\0')
-		audit_peer_addr(req, who.addr, sizeof(who.addr));
+		snprintf(who.addr, sizeof(who.addr), "%s", reply_peer_addr(req));
 	if (sl->draining) {
 		reply_error(req, 503, "Service Unavailable", FOCAL_E_UNAVAIL, "focald is shutting down");
 		return;

@@ -82,3 +82,14 @@ int reply_read_json(struct evhttp_request *req, json_t **out, struct focal_err *
 	}
 	return FOCAL_OK;
 }
+
+const char *reply_peer_addr(struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = req != NULL ? evhttp_request_get_connection(req) : NULL;
+	char *host = NULL;
+	ev_uint16_t port = 0;
+
+	if (evcon != NULL)
+		evhttp_connection_get_peer(evcon, &host, &port);
+	return host != NULL ? host : "";
+}

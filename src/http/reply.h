@@ -40,6 +40,10 @@ void reply_json(struct evhttp_request *req, int status, const char *reason, json
 void reply_error(struct evhttp_request *req, int status, const char *reason, int rc,
 		 const char *msg);
 
+/* The client's address as libevent saw it (borrowed from the connection;
+ * "" when unknown): for logs, the audit log, throttling and allow-lists. */
+const char *reply_peer_addr(struct evhttp_request *req);
+
 /* Parses the request body as a JSON object (Content-Type application/json,
  * duplicate keys rejected).  *out is the caller's on success. */
 int reply_read_json(struct evhttp_request *req, json_t **out, struct focal_err *err);
