@@ -68,11 +68,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct policy_context ctx;
 	struct policy_decision d;
 	struct focal_err err;
+	static struct policy_errors all;
 	int rc;
 
-	rc = policy_load_string("fuzz.yaml", (const char *)data, size, cfg, &pol, &err);
+	rc = policy_load_string_all("fuzz.yaml", (const char *)data, size, cfg, &pol, &all, &err);
+	/* every error is kept up to the cap, each with the file's name; the
+	 * one-message form starts with the first */
+	if ((rc != 0) != (all.total > 0) || all.n > POLICY_MAX_ERRORS || all.n > all.total ||
+	    (all.total > 0 && all.n != (all.total < POLICY_MAX_ERRORS ? all.total : POLICY_MAX_ERRORS)))
+		abort();
+	for (size_t i = 0; i < all.n; i++)
+		if (strncmp(all.e[i].msg, "fuzz.yaml", 9) != 0 &&
+		    strstr(all.e[i].msg, "out of memory") == NULL)
+			abort();
 	if (rc != 0) {
-		if (rc >= 0 || pol != NULL || strncmp(err.msg, "fuzz.yaml", 9) != 0)
+		if (rc >= 0 || pol != NULL || strncmp(err.msg, "fuzz.yaml", 9) != 0 ||
+		    strncmp(err.msg, all.e[0].msg, strcspn(all.e[0].msg, "\n")) != 0)
 			abort();
 		return 0;
 	}

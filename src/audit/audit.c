@@ -27,6 +27,7 @@
 
 #include "audit/audit_config.h"
 #include "audit/audit_log.h"
+#include "audit/audit_status.h"
 #include "audit/audit_verify.h"
 #include "auth/principal.h"
 #include "core/cfgnode.h"
@@ -735,6 +736,7 @@ void audit_close(void)
 
 	if (!W.running)
 		return;
+	audit_status_reset(); /* the status state belongs to this log and key */
 	if (!W.broken)
 		(void)audit_submit_wait("audit.stop", NULL, NULL, &err);
 	pthread_mutex_lock(&W.mu);

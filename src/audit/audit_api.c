@@ -6,8 +6,10 @@
  *        or what user U looked up
  *   GET /v1/audit/alerts?from=&to=&user=&format=   misuse alerts raised
  *   GET /v1/audit/proof?entry=N[&size=M] | ?from=A&size=B   RFC 9162 proofs
- *   GET /v1/audit/status   the writer's health and a full verification of
- *        the log against its newest signed checkpoint (size, root, time)
+ *   GET /v1/audit/status[?full=1]   the writer's health and a verification
+ *        of the log against its newest signed checkpoint (size, root, time):
+ *        incremental (only what was appended since the last call), in full
+ *        when asked or due (audit_status.h)
  *
  * Every oversight request is itself audited ("oversight.*", with who asked
  * and what), durably, before the log is read: an auditor's curiosity is
@@ -27,8 +29,7 @@
 #include "audit/audit_config.h"
 #include "audit/audit_log.h"
 #include "audit/audit_query.h"
-#include "audit/audit_verify.h"
-#include "audit/merkle.h"
+#include "audit/audit_status.h"
 #include "auth/auth.h"
 #include "auth/principal.h"
 #include "core/workpool.h"
@@ -47,6 +48,7 @@ struct audit_api_job {
 	char *subject, *user;  /* owned copies for q */
 	enum audit_query_format fmt;
 	uint64_t entry, from, size;
+	bool full;             /* status: verify the whole log, not only what is new */
 	char *body;            /* the answer */
 	int rc;
 	struct focal_err err;
@@ -61,50 +63,6 @@ static void audit_api_job_free(struct audit_api_job *j)
 	free(j);
 }
 
-/* GET /v1/audit/status: verifies the whole log (as `focal audit verify` does)
- * and says so; a log that fails is an answer ("ok": false and why), not an
- * error of the endpoint. */
-static json_t *audit_api_status(const char *dir)
-{
-	struct audit_verify_result res;
-	struct focal_err err = { 0 };
-	uint64_t entries = 0, fsyncs = 0;
-	char hroot[2 * MERKLE_HASH + 1] = "", at[32] = "";
-	json_t *o;
-	int rc;
-
-	memset(&res, 0, sizeof(res));
-	rc = audit_verify_dir(dir, audit_signing_key(), true, &res, &err);
-	audit_stats(&entries, &fsyncs);
-	if (rc == FOCAL_OK && res.signed_size > 0 && res.leaves != NULL) {
-		uint8_t root[MERKLE_HASH];
-
-		merkle_root(res.leaves, res.signed_size, root);
-		merkle_hex(root, hroot);
-		audit_log_iso_time(res.signed_ts_ms, at);
-	}
-	free(res.leaves);
-	o = json_pack("{s:b, s:b, s:I, s:I, s:I, s:b}", "ok", rc == FOCAL_OK, "writer_healthy",
-		      audit_healthy(), "entries", (json_int_t)res.entries, "checkpoints",
-		      (json_int_t)res.checkpoints, "unsigned_entries",
-		      (json_int_t)(res.entries > res.signed_size ? res.entries - res.signed_size : 0),
-		      "torn_tail", res.torn_tail);
-	if (o == NULL)
-		return NULL;
-	if (rc != FOCAL_OK) {
-		json_object_set_new(o, "error", json_string(err.msg));
-		if (res.bad_entry >= 0)
-			json_object_set_new(o, "bad_entry", json_integer(res.bad_entry));
-	} else if (res.signed_size > 0) {
-		json_object_set_new(o, "checkpoint",
-				    json_pack("{s:I, s:s, s:s}", "size", (json_int_t)res.signed_size,
-					      "root", hroot, "time", at));
-	} else {
-		json_object_set_new(o, "checkpoint", json_null());
-	}
-	return o;
-}
-
 static void audit_api_run(struct work *w)
 {
 	struct audit_api_job *j = (struct audit_api_job *)((char *)w - offsetof(struct audit_api_job, w));
@@ -115,7 +73,7 @@ static void audit_api_run(struct work *w)
 		return;
 	}
 	if (j->kind == API_STATUS) {
-		json_t *o = audit_api_status(dir);
+		json_t *o = audit_status_json(dir, audit_signing_key(), j->full);
 
 		j->body = o ? json_dumps(o, JSON_COMPACT) : NULL;
 		j->rc = j->body ? FOCAL_OK : focal_err_set(&j->err, FOCAL_E_NOMEM, "out of memory");
@@ -222,6 +180,12 @@ static const char *audit_api_params(struct evhttp_request *req, struct audit_api
 	if (msg == NULL && (audit_api_u64(evhttp_find_header(&kv, "entry"), &j->entry) != 0 ||
 			    audit_api_u64(evhttp_find_header(&kv, "size"), &j->size) != 0))
 		msg = "entry and size must be numbers";
+	if (msg == NULL && (v = evhttp_find_header(&kv, "full")) != NULL) {
+		if (strcmp(v, "1") != 0 && strcmp(v, "0") != 0 && strcmp(v, "true") != 0 &&
+		    strcmp(v, "false") != 0)
+			msg = "full: expected 1 or 0";
+		j->full = strcmp(v, "1") == 0 || strcmp(v, "true") == 0;
+	}
 	if (msg == NULL && j->kind == API_LOOKUPS && j->subject == NULL && j->user == NULL)
 		msg = "give subject= (person, plate, national number or record digest) or user=";
 	if (msg == NULL && j->kind == API_PROOF && evhttp_find_header(&kv, "entry") == NULL &&

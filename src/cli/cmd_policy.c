@@ -59,6 +59,7 @@ static int policy_check(int argc, char **argv)
 	const char *config = NULL;
 	struct config *cfg = NULL;
 	struct policy *pol = NULL;
+	struct policy_errors *all = NULL;
 	struct focal_err err;
 	int c, rc = 1;
 
@@ -76,8 +77,18 @@ static int policy_check(int argc, char **argv)
 	}
 	if (config != NULL && load_config(config, &cfg) != 0)
 		return 1;
-	if (policy_load_file(argv[optind], cfg, &pol, &err) != 0) {
-		fprintf(stderr, "focal: %s\n", err.msg);
+	if ((all = malloc(sizeof(*all))) == NULL) {
+		fprintf(stderr, "focal: out of memory\n");
+		goto out;
+	}
+	/* every error, one a line, not only the first */
+	if (policy_load_file_all(argv[optind], cfg, &pol, all, &err) != 0) {
+		for (size_t i = 0; i < all->n; i++)
+			fprintf(stderr, "focal: %s\n", all->e[i].msg);
+		if (all->total > all->n)
+			fprintf(stderr, "focal: (%zu more errors not shown)\n", all->total - all->n);
+		fprintf(stderr, "focal: %s: %zu error%s\n", argv[optind], all->total,
+			all->total == 1 ? "" : "s");
 		goto out;
 	}
 	printf("%s: valid, %zu rules%s\n", argv[optind], policy_nrules(pol),
@@ -85,6 +96,7 @@ static int policy_check(int argc, char **argv)
 			   : " (source names not checked: give --config)");
 	rc = 0;
 out:
+	free(all);
 	policy_free(pol);
 	config_unref(cfg);
 	return rc;

@@ -97,17 +97,56 @@ const char *policy_field_name(int id, int *entity_kind)
 
 /* --- loading and binding ---------------------------------------------------- */
 
+/* err = the errors of errs joined, one a line, as many as fit, then how
+ * many were left out; returns the first one's code. */
+static int policy_errors_join(const struct policy_errors *errs, struct focal_err *err)
+{
+	char buf[FOCAL_ERR_MSG_MAX], tail[64];
+	size_t off = 0, shown = 0;
+
+	if (errs->total == 0)
+		return FOCAL_OK;
+	buf[0] = '\0';
+	for (size_t i = 0; i < errs->n; i++) {
+		size_t len = strlen(errs->e[i].msg);
+
+		snprintf(tail, sizeof(tail), "\n(%zu more errors)", errs->total - shown - 1);
+		/* the first always goes in (cut if it must); the others whole, and
+		 * only with room left for the count of those that do not */
+		if (i > 0 && off + 1 + len + (i + 1 < errs->total ? strlen(tail) : 0) >= sizeof(buf))
+			break;
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s", i ? "\n" : "",
+					errs->e[i].msg);
+		if (off >= sizeof(buf))
+			off = sizeof(buf) - 1;
+		shown++;
+	}
+	if (shown < errs->total && off + 1 < sizeof(buf))
+		snprintf(buf + off, sizeof(buf) - off, "\n(%zu more error%s)", errs->total - shown,
+			 errs->total - shown == 1 ? "" : "s");
+	return focal_err_set(err, errs->e[0].code, "%s", buf);
+}
+
 static int policy_from_doc(struct cfg_doc *doc, const struct config *cfg, struct policy **out,
-			   struct focal_err *err)
+			   struct policy_errors *errs)
 {
 	struct cfg_node root;
 	struct policy *pol = NULL;
+	struct focal_err err;
 	int rc;
 
-	if ((rc = cfg_doc_root(doc, &root, err)) != 0 ||
-	    (rc = policy_parse_root(&root, doc->file, &pol, err)) != 0)
-		return rc;
-	if (cfg != NULL && (rc = policy_bind(pol, cfg, err)) != 0) {
+	if ((rc = cfg_doc_root(doc, &root, &err)) != 0)
+		return policy_errors_add(errs, &err);
+	rc = policy_parse_root(&root, doc->file, &pol, errs);
+	/* the rules that parsed are checked against the sources even when others
+	 * did not: every error in one pass */
+	if (pol != NULL && cfg != NULL && rc != FOCAL_E_NOMEM) {
+		int brc = policy_bind(pol, cfg, errs);
+
+		if (rc == FOCAL_OK)
+			rc = brc;
+	}
+	if (rc != FOCAL_OK) {
 		policy_free(pol);
 		return rc;
 	}
@@ -116,30 +155,59 @@ static int policy_from_doc(struct cfg_doc *doc, const struct config *cfg, struct
 	return FOCAL_OK;
 }
 
-int policy_load_file(const char *path, const struct config *cfg, struct policy **out,
-		     struct focal_err *err)
+int policy_load_file_all(const char *path, const struct config *cfg, struct policy **out,
+			 struct policy_errors *all, struct focal_err *err)
 {
+	struct policy_errors own;
+	struct policy_errors *errs = all != NULL ? all : &own;
 	struct cfg_doc doc;
+	struct focal_err e;
 	int rc;
 
 	*out = NULL;
-	if ((rc = cfg_doc_load_file(&doc, path, err)) == FOCAL_OK)
-		rc = policy_from_doc(&doc, cfg, out, err);
+	errs->n = errs->total = 0;
+	if ((rc = cfg_doc_load_file(&doc, path, &e)) == FOCAL_OK)
+		rc = policy_from_doc(&doc, cfg, out, errs);
+	else
+		policy_errors_add(errs, &e);
 	cfg_doc_free(&doc);
+	if (rc != FOCAL_OK)
+		policy_errors_join(errs, err);
 	return rc;
+}
+
+int policy_load_string_all(const char *name, const char *text, size_t len,
+			   const struct config *cfg, struct policy **out,
+			   struct policy_errors *all, struct focal_err *err)
+{
+	struct policy_errors own;
+	struct policy_errors *errs = all != NULL ? all : &own;
+	struct cfg_doc doc;
+	struct focal_err e;
+	int rc;
+
+	*out = NULL;
+	errs->n = errs->total = 0;
+	if ((rc = cfg_doc_load_string(&doc, name, text, len, &e)) == FOCAL_OK)
+		rc = policy_from_doc(&doc, cfg, out, errs);
+	else
+		policy_errors_add(errs, &e);
+	cfg_doc_free(&doc);
+	if (rc != FOCAL_OK)
+		policy_errors_join(errs, err);
+	return rc;
+}
+
+int policy_load_file(const char *path, const struct config *cfg, struct policy **out,
+		     struct focal_err *err)
+{
+	return policy_load_file_all(path, cfg, out, NULL, err);
 }
 
 int policy_load_string(const char *name, const char *text, size_t len,
 		       const struct config *cfg, struct policy **out, struct focal_err *err)
 {
-	struct cfg_doc doc;
-	int rc;
-
-	*out = NULL;
-	if ((rc = cfg_doc_load_string(&doc, name, text, len, err)) == FOCAL_OK)
-		rc = policy_from_doc(&doc, cfg, out, err);
-	cfg_doc_free(&doc);
-	return rc;
+	return policy_load_string_all(name, text, len, cfg, out, NULL, err);
 }
 
 int policy_builtin(struct policy **out, struct focal_err *err)
@@ -157,26 +225,35 @@ static bool source_name_matches(const char *pattern, const char *name)
 	return strcmp(pattern, name) == 0;
 }
 
+/* Binds one rule; each unknown source name is an error of its own. */
 static int bind_rule(struct policy *pol, struct policy_rule *r, const struct config *cfg,
-		     struct focal_err *err)
+		     struct policy_errors *errs)
 {
+	struct focal_err err;
+	size_t before = errs->total;
 	bool any = false;
 
 	free(r->srcmask);
-	if ((r->srcmask = calloc(pol->srcwords, sizeof(uint64_t))) == NULL)
-		return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
+	if ((r->srcmask = calloc(pol->srcwords, sizeof(uint64_t))) == NULL) {
+		focal_err_set(&err, FOCAL_E_NOMEM, "out of memory");
+		return policy_errors_add(errs, &err);
+	}
 	for (size_t k = 0; k < r->nsources; k++) {
 		bool found = false;
 
 		for (size_t i = 0; i < cfg->nsources && !found; i++)
 			found = source_name_matches(r->sources[k].text, cfg->sources[i].name);
-		if (!found)
-			return focal_err_set(err, FOCAL_E_CONFIG,
-					     "%s:%zu:%zu: unknown source \"%s\"; focald's "
-					     "configuration (%s) has no source of that name",
-					     pol->file, r->sources[k].line, r->sources[k].col,
-					     r->sources[k].text, cfg->path ? cfg->path : "?");
+		if (!found) {
+			focal_err_set(&err, FOCAL_E_CONFIG,
+				      "%s:%zu:%zu: unknown source \"%s\"; focald's configuration "
+				      "(%s) has no source of that name",
+				      pol->file, r->sources[k].line, r->sources[k].col,
+				      r->sources[k].text, cfg->path ? cfg->path : "?");
+			policy_errors_add(errs, &err);
+		}
 	}
+	if (errs->total > before)
+		return FOCAL_E_CONFIG;
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		const struct source_def *d = &cfg->sources[i];
 		bool m = r->nsources == 0;
@@ -200,31 +277,41 @@ static int bind_rule(struct policy *pol, struct policy_rule *r, const struct con
 	/* a data rule that covers no source is a mistake (a wrong owner or a
 	 * classification none of its sources has), not a harmless no-op */
 	if (!any && !(r->actions & (1u << POLICY_ADMINISTER)) &&
-	    (r->nsources > 0 || r->classes != 0 || r->nowners > 0))
-		return focal_err_set(err, FOCAL_E_CONFIG,
-				     "%s:%zu:%zu: rule \"%s\" matches no configured source (check "
-				     "its sources, classification and owner)",
-				     pol->file, r->line, r->col, r->name);
+	    (r->nsources > 0 || r->classes != 0 || r->nowners > 0)) {
+		focal_err_set(&err, FOCAL_E_CONFIG,
+			      "%s:%zu:%zu: rule \"%s\" matches no configured source (check its "
+			      "sources, classification and owner)",
+			      pol->file, r->line, r->col, r->name);
+		return policy_errors_add(errs, &err);
+	}
 	return FOCAL_OK;
 }
 
-int policy_bind(struct policy *pol, const struct config *cfg, struct focal_err *err)
+int policy_bind(struct policy *pol, const struct config *cfg, struct policy_errors *errs)
 {
-	int rc;
+	struct focal_err err;
+	int rc = FOCAL_OK;
 
 	pol->bound = false;
 	pol->nsrc = cfg->nsources;
 	pol->srcwords = (cfg->nsources + 63) / 64 ? (cfg->nsources + 63) / 64 : 1;
 	free(pol->src_class);
-	if ((pol->src_class = calloc(cfg->nsources ? cfg->nsources : 1, 1)) == NULL)
-		return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
+	if ((pol->src_class = calloc(cfg->nsources ? cfg->nsources : 1, 1)) == NULL) {
+		focal_err_set(&err, FOCAL_E_NOMEM, "out of memory");
+		return policy_errors_add(errs, &err);
+	}
 	for (size_t i = 0; i < cfg->nsources; i++)
 		pol->src_class[i] = (unsigned char)cfg->sources[i].classification;
-	for (size_t i = 0; i < pol->nrules; i++)
-		if ((rc = bind_rule(pol, &pol->rules[i], cfg, err)) != 0)
-			return rc;
-	pol->bound = true;
-	return FOCAL_OK;
+	for (size_t i = 0; i < pol->nrules; i++) {
+		int r = bind_rule(pol, &pol->rules[i], cfg, errs);
+
+		if (r == FOCAL_E_NOMEM)
+			return r;
+		if (rc == FOCAL_OK)
+			rc = r;
+	}
+	pol->bound = rc == FOCAL_OK;
+	return rc;
 }
 
 /* --- the configuration section ---------------------------------------------- */
@@ -256,6 +343,7 @@ int policy_config_parse(const struct cfg_node *n, struct policy_config **out, st
 int policy_config_bind(struct config *cfg, struct focal_err *err)
 {
 	struct policy_config *pc = cfg->policy;
+	struct policy_errors errs;
 	int rc;
 
 	if (pc == NULL) {
@@ -265,7 +353,10 @@ int policy_config_bind(struct config *cfg, struct focal_err *err)
 		if ((rc = policy_builtin(&pc->pol, err)) != 0)
 			return rc;
 	}
-	return policy_bind(pc->pol, cfg, err);
+	errs.n = errs.total = 0;
+	if ((rc = policy_bind(pc->pol, cfg, &errs)) != 0)
+		policy_errors_join(&errs, err);
+	return rc;
 }
 
 void policy_config_free(struct policy_config *c)
@@ -375,6 +466,7 @@ static void policy_api_validate(struct evhttp_request *req, struct server_loop *
 	const struct config *cfg = sl->loop.sources != NULL ? sl->loop.sources->cfg : NULL;
 	struct auth_principal who;
 	struct policy *pol = NULL;
+	struct policy_errors *all = NULL;
 	struct focal_err err;
 	const char *text;
 	json_t *body = NULL, *errors;
@@ -405,13 +497,22 @@ static void policy_api_validate(struct evhttp_request *req, struct server_loop *
 		return;
 	}
 	errors = json_array();
-	if (policy_load_string(name, text, json_string_length(json_object_get(body, "policy")), cfg,
-			       &pol, &err) != 0)
-		json_array_append_new(errors, policy_error_json(name, err.msg));
+	if ((all = malloc(sizeof(*all))) == NULL) {
+		json_decref(body);
+		json_decref(errors);
+		reply_error(req, 503, "Service Unavailable", FOCAL_E_NOMEM, "out of memory");
+		return;
+	}
+	if (policy_load_string_all(name, text, json_string_length(json_object_get(body, "policy")),
+				   cfg, &pol, all, &err) != 0)
+		for (size_t i = 0; i < all->n; i++)
+			json_array_append_new(errors, policy_error_json(name, all->e[i].msg));
 	policy_free(pol);
 	json_decref(body);
 	reply_json(req, 200, "OK",
-		   json_pack("{s:b, s:o}", "valid", json_array_size(errors) == 0, "errors", errors));
+		   json_pack("{s:b, s:o, s:I}", "valid", json_array_size(errors) == 0, "errors",
+			     errors, "total", (json_int_t)all->total));
+	free(all);
 }
 
 const struct api_route policy_api_routes[] = {

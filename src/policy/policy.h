@@ -121,6 +121,27 @@ int policy_load_file(const char *path, const struct config *cfg, struct policy *
 int policy_load_string(const char *name, const char *text, size_t len,
 		       const struct config *cfg, struct policy **out, struct focal_err *err);
 void policy_free(struct policy *p); /* NULL-safe */
+
+/* Every error of a policy file, not only the first: parsing goes on with the
+ * next rule after a rule's error (one error per rule: its first), and source
+ * names are checked for every rule that parsed.  A broken `roles:` or
+ * `purpose:` section stops before the rules (their errors would follow from
+ * it), as does a YAML syntax error.  At most POLICY_MAX_ERRORS are kept;
+ * total counts all. */
+#define POLICY_MAX_ERRORS 20
+struct policy_errors {
+	size_t n;     /* errors kept in e[] */
+	size_t total; /* errors found */
+	struct focal_err e[POLICY_MAX_ERRORS];
+};
+/* policy_load_file / policy_load_string that also give every error in *all
+ * (may be NULL).  Both forms set err to the errors joined, one a line, as
+ * many as fit, then "(N more errors)". */
+int policy_load_file_all(const char *path, const struct config *cfg, struct policy **out,
+			 struct policy_errors *all, struct focal_err *err);
+int policy_load_string_all(const char *name, const char *text, size_t len,
+			   const struct config *cfg, struct policy **out,
+			   struct policy_errors *all, struct focal_err *err);
 size_t policy_nrules(const struct policy *p);
 /* Which policy cfg runs, for the audit log: {"file": path (or "(built-in
  * policy)"), "sha256": hex of the file's text as parsed, "rules": n}; nulls

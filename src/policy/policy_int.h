@@ -94,14 +94,21 @@ struct policy {
 /* policy.c: number of canonical fields (ids 0 .. n-1, n <= 64). */
 int policy_nfields(void);
 
-/* policy_parse.c: the policy file's root node → *out (unbound). */
+/* Records one error (the message of e) in errs; returns e->code. */
+int policy_errors_add(struct policy_errors *errs, const struct focal_err *e);
+
+/* policy_parse.c: the policy file's root node → *out (unbound).  Every error
+ * found goes to errs (see policy.h).  Returns FOCAL_OK, or the code of the
+ * first error; *out is then still set (NULL only after an error that stops
+ * parsing) and holds the rules that parsed, so that their source names can
+ * be checked too; the caller frees it. */
 struct cfg_node;
 int policy_parse_root(const struct cfg_node *root, const char *file, struct policy **out,
-		      struct focal_err *err);
+		      struct policy_errors *errs);
 /* The built-in policy used when the configuration has no `policy:` section. */
 int policy_builtin(struct policy **out, struct focal_err *err);
-/* policy.c: bind to cfg's sources. */
-int policy_bind(struct policy *pol, const struct config *cfg, struct focal_err *err);
+/* policy.c: bind to cfg's sources; every rule's errors go to errs. */
+int policy_bind(struct policy *pol, const struct config *cfg, struct policy_errors *errs);
 
 static inline bool policy_src_bit(const uint64_t *mask, size_t i)
 {

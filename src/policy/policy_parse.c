@@ -8,7 +8,10 @@
  * actions (a field condition on a search rule, a source condition on an
  * administer rule) and rules that could never match.  Source names are
  * checked later, against focald's configuration (policy_bind in policy.c).
- * See docs/policy.md for the language.
+ * Errors are collected, not only the first (struct policy_errors): each
+ * rule is parsed on its own and a rule that fails is dropped, so the next
+ * rule's error and the source names of the rules that did parse are
+ * reported in the same pass.  See docs/policy.md for the language.
  */
 #include <errno.h>
 #include <sodium.h>
@@ -563,81 +566,127 @@ void policy_free(struct policy *p)
 	free(p);
 }
 
+int policy_errors_add(struct policy_errors *errs, const struct focal_err *e)
+{
+	if (errs->n < POLICY_MAX_ERRORS)
+		errs->e[errs->n++] = *e;
+	errs->total++;
+	return e->code;
+}
+
+/* Drops rule i (it did not parse) from pol's rules. */
+static void drop_rule(struct policy *pol, size_t i)
+{
+	rule_clear(&pol->rules[i]);
+	memmove(&pol->rules[i], &pol->rules[i + 1], (pol->nrules - i - 1) * sizeof(*pol->rules));
+	pol->nrules--;
+	memset(&pol->rules[pol->nrules], 0, sizeof(*pol->rules));
+}
+
+/* The rules list: each rule parsed on its own, so one rule's error does not
+ * hide the next one's.  Returns FOCAL_E_NOMEM only; the rest goes to errs. */
+static int parse_rules(const struct cfg_node *v, struct policy *pol, struct policy_errors *errs)
+{
+	struct cfg_node item, seen;
+	struct focal_err err;
+	int rc;
+
+	for (size_t i = 0; i < cfg_len(v); i++) {
+		struct policy_rule *r;
+		size_t at = pol->nrules;
+
+		cfg_seq_at(v, i, &item);
+		r = &pol->rules[at];
+		pol->nrules = at + 1;
+		if ((rc = parse_rule(&item, pol, r, &err)) == 0) {
+			for (size_t j = 0; j < at && rc == 0; j++)
+				if (strcmp(pol->rules[j].name, r->name) == 0) {
+					cfg_map_get(&item, "name", &seen);
+					rc = cfg_error(&seen, &err,
+						       "a rule named \"%s\" already exists (line %zu)",
+						       r->name, pol->rules[j].line);
+				}
+		}
+		if (rc != 0) {
+			drop_rule(pol, at);
+			if (policy_errors_add(errs, &err) == FOCAL_E_NOMEM)
+				return FOCAL_E_NOMEM;
+		}
+	}
+	return FOCAL_OK;
+}
+
 int policy_parse_root(const struct cfg_node *root, const char *file, struct policy **out,
-		      struct focal_err *err)
+		      struct policy_errors *errs)
 {
 	static const char *const keys[] = { "version", "roles", "clearance_ceiling", "purpose",
 					    "rules", NULL };
 	static const char *const default_roles[] = { "officer", "admin", "auditor" };
 	struct policy *pol;
-	struct cfg_node v, item, seen;
+	struct cfg_node v;
+	struct focal_err err;
+	size_t before = errs->total;
+	bool rules_ok = true; /* roles and purpose codes, which rules name, parsed */
 	long version = 1;
 	int rc;
 
 	*out = NULL;
-	if (sodium_init() < 0)
-		return focal_err_set(err, FOCAL_E_INTERNAL, "libsodium failed to initialise");
-	if ((rc = cfg_expect_map(root, "the policy", err)) != 0 ||
-	    (rc = cfg_check_keys(root, keys, err)) != 0)
-		return rc;
+	if (sodium_init() < 0) {
+		focal_err_set(&err, FOCAL_E_INTERNAL, "libsodium failed to initialise");
+		return policy_errors_add(errs, &err);
+	}
+	if ((rc = cfg_expect_map(root, "the policy", &err)) != 0)
+		return policy_errors_add(errs, &err);
 	if ((pol = calloc(1, sizeof(*pol))) == NULL || (pol->file = strdup(file)) == NULL) {
 		free(pol);
-		return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
+		focal_err_set(&err, FOCAL_E_NOMEM, "out of memory");
+		return policy_errors_add(errs, &err);
 	}
+	*out = pol;
 	pol->clearance_ceiling = true;
 	randombytes_buf(pol->justify_key, sizeof(pol->justify_key));
-	if ((rc = cfg_get_long(root, "version", true, 1, 1, &version, err)) != 0)
-		goto fail;
+	/* an error in one section does not hide the next section's */
+	if (cfg_check_keys(root, keys, &err) != 0)
+		policy_errors_add(errs, &err);
+	if (cfg_get_long(root, "version", true, 1, 1, &version, &err) != 0)
+		policy_errors_add(errs, &err);
 	pol->version = (size_t)version;
 	if (cfg_map_get(root, "roles", &v)) {
-		if ((rc = parse_roles(&v, pol, err)) != 0)
-			goto fail;
+		if (parse_roles(&v, pol, &err) != 0) {
+			policy_errors_add(errs, &err);
+			rules_ok = false;
+		}
 	} else {
 		for (size_t i = 0; i < 3; i++)
 			if ((pol->roles[pol->nroles++] = strdup(default_roles[i])) == NULL) {
-				rc = focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
-				goto fail;
+				focal_err_set(&err, FOCAL_E_NOMEM, "out of memory");
+				return policy_errors_add(errs, &err);
 			}
 	}
 	if (cfg_map_get(root, "clearance_ceiling", &v)) {
 		pol->ceiling_line = cfg_line(&v);
-		if ((rc = cfg_get_bool(root, "clearance_ceiling", true, &pol->clearance_ceiling,
-				       err)) != 0)
-			goto fail;
+		if (cfg_get_bool(root, "clearance_ceiling", true, &pol->clearance_ceiling, &err) != 0)
+			policy_errors_add(errs, &err);
 	}
-	if (cfg_map_get(root, "purpose", &v) && (rc = parse_purpose(&v, pol, err)) != 0)
-		goto fail;
+	if (cfg_map_get(root, "purpose", &v) && parse_purpose(&v, pol, &err) != 0) {
+		policy_errors_add(errs, &err);
+		rules_ok = false;
+	}
 	if (!cfg_map_get(root, "rules", &v)) {
-		rc = cfg_error(root, err, "missing required key 'rules' (with none, everything is "
-			       "denied)");
-		goto fail;
+		cfg_error(root, &err, "missing required key 'rules' (with none, everything is "
+			  "denied)");
+		policy_errors_add(errs, &err);
+	} else if (cfg_expect_seq(&v, "rules", &err) != 0) {
+		policy_errors_add(errs, &err);
+	} else if (cfg_len(&v) > POLICY_MAX_RULES) {
+		cfg_error(&v, &err, "rules: at most %d rules", POLICY_MAX_RULES);
+		policy_errors_add(errs, &err);
+	} else if (rules_ok) {
+		if ((pol->rules = calloc(cfg_len(&v) ? cfg_len(&v) : 1, sizeof(*pol->rules))) == NULL ||
+		    parse_rules(&v, pol, errs) != FOCAL_OK) {
+			focal_err_set(&err, FOCAL_E_NOMEM, "out of memory");
+			return policy_errors_add(errs, &err);
+		}
 	}
-	if ((rc = cfg_expect_seq(&v, "rules", err)) != 0)
-		goto fail;
-	if (cfg_len(&v) > POLICY_MAX_RULES) {
-		rc = cfg_error(&v, err, "rules: at most %d rules", POLICY_MAX_RULES);
-		goto fail;
-	}
-	if ((pol->rules = calloc(cfg_len(&v) ? cfg_len(&v) : 1, sizeof(*pol->rules))) == NULL) {
-		rc = focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
-		goto fail;
-	}
-	for (size_t i = 0; i < cfg_len(&v); i++) {
-		cfg_seq_at(&v, i, &item);
-		pol->nrules = i + 1;
-		if ((rc = parse_rule(&item, pol, &pol->rules[i], err)) != 0)
-			goto fail;
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(pol->rules[j].name, pol->rules[i].name) == 0) {
-				cfg_map_get(&item, "name", &seen);
-				rc = cfg_error(&seen, err, "a rule named \"%s\" already exists (line %zu)",
-					       pol->rules[i].name, pol->rules[j].line);
-				goto fail;
-			}
-	}
-	*out = pol;
-	return FOCAL_OK;
-fail:
-	policy_free(pol);
-	return rc;
+	return errs->total > before ? FOCAL_E_CONFIG : FOCAL_OK;
 }

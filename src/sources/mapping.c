@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sources/utf8text.h"
+
 bool mapping_pointer_valid(const char *ptr)
 {
 	if (ptr[0] == '\0')
@@ -244,6 +246,7 @@ static int mapping_apply_entity(const struct map_entity *e, const char *source,
 {
 	struct record *r = NULL;
 	bool real = false; /* a value came from the row, not only constants */
+	char fix[MAPPING_VALUE_MAX]; /* a repaired value (utf8text) */
 	const char *v;
 	size_t len;
 	int rc;
@@ -274,6 +277,13 @@ static int mapping_apply_entity(const struct map_entity *e, const char *source,
 			if (len == 0)
 				continue;
 			real = true;
+			/* no back end guarantees text: a value that is not NUL-free
+			 * UTF-8 is repaired (U+FFFD), not dropped, for it may be the
+			 * only trace of an alert */
+			if (!utf8text_valid(v, len)) {
+				len = utf8text_repair(v, len, fix, sizeof(fix));
+				v = fix;
+			}
 		}
 		if (r == NULL) {
 			if (record_set_add(out, e->kind, source, &r) != FOCAL_OK)

@@ -64,8 +64,10 @@ void mapping_free(struct mapping *m);
  * when absent, or a negative FOCAL_E_* code. */
 typedef int (*mapping_get_fn)(void *row, const char *from, const char **val, size_t *len);
 
-/* Appends the records of one row to out.  Values longer than
- * MAPPING_VALUE_MAX bytes are cut at a UTF-8 boundary. */
+/* Appends the records of one row to out.  A value from the row that is not
+ * NUL-free UTF-8 is repaired (utf8text.h: U+FFFD for each bad byte), so
+ * every connector's records are text.  Values longer than MAPPING_VALUE_MAX
+ * bytes are cut at a UTF-8 boundary. */
 int mapping_apply(const struct mapping *m, const char *source, mapping_get_fn get, void *row,
 		  struct record_set *out, struct focal_err *err);
 

@@ -77,6 +77,7 @@
 #include "sources/source.h"
 #include "sources/source_ldap.h"
 #include "sources/template.h"
+#include "sources/utf8text.h"
 
 #define LSRC_IDLE_MS 60000          /* an idle pooled connection is closed after this */
 #define LSRC_REASON_MAX 200         /* a reason must fit in source_call.reason with a prefix */
@@ -233,51 +234,6 @@ static int lsrc_fd(LDAP *ld)
 	return fd;
 }
 
-/* True when s[0..n) is valid UTF-8 text without NUL: the canonical records
- * are text, and a binary attribute (a photo, a GUID) is not. */
-static bool lsrc_utf8_text(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-
-	while (i < n) {
-		unsigned c = p[i];
-		size_t len;
-		unsigned cp;
-
-		if (c == 0)
-			return false;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			len = 2;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			len = 3;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			len = 4;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		if (n - i < len)
-			return false;
-		for (size_t k = 1; k < len; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += len;
-	}
-	return true;
-}
-
 /* ---- the mapping getter ---- */
 
 static void lsrc_row_clear(struct lsrc_row *r)
@@ -299,11 +255,9 @@ static int lsrc_get(void *row, const char *from, const char **val, size_t *len)
 	if (strcasecmp(from, "dn") == 0) {
 		if (r->dn == NULL && (r->dn = ldap_get_dn(r->ld, r->entry)) == NULL)
 			return 0;
-		/* libldap hands the server's bytes over as they came: a DN is
-		 * UTF-8 (RFC 4514), and one that is not is left out like a
-		 * binary value (found by fuzz_ldap_answer) */
-		if (!lsrc_utf8_text(r->dn, strlen(r->dn)))
-			return 0;
+		/* libldap hands the server's bytes over as they came: a DN
+		 * that is not UTF-8 (RFC 4514) is repaired by mapping_apply
+		 * like any value (found by fuzz_ldap_answer) */
 		*val = r->dn;
 		*len = strlen(r->dn);
 		return 1;
@@ -316,7 +270,9 @@ static int lsrc_get(void *row, const char *from, const char **val, size_t *len)
 		const struct berval *v = vals[k];
 		size_t need;
 
-		if (v->bv_len == 0 || !lsrc_utf8_text(v->bv_val, v->bv_len))
+		/* a value that is not text is binary (a photo, a GUID):
+		 * skipped, where mapping_apply would repair it into noise */
+		if (v->bv_len == 0 || !utf8text_valid(v->bv_val, v->bv_len))
 			continue;
 		need = n + (n > 0 ? 2 : 0) + v->bv_len;
 		if (n > 0 && need > LSRC_JOIN_MAX)

@@ -47,7 +47,6 @@
 #include <event2/event_struct.h>
 #include <libpq-fe.h>
 #include <openssl/crypto.h>
-#include <utf8proc.h>
 
 #include "core/log.h"
 #include "sources/connpool.h"
@@ -59,8 +58,6 @@
 #define PG_POOL_SIZE_MAX 64     /* same bound as the common pool_size key */
 #define PG_REASON_MAX 200       /* a reason must fit in source_call.reason with a prefix */
 #define PG_COL_UNKNOWN (-2)     /* column index not looked up yet */
-#define PG_REPAIR_MAX (64 * 1024) /* a value needing repair is cut here (the
-				   * mapping keeps MAPPING_VALUE_MAX anyway) */
 
 #define PG_STMT_NAME_MAX 48     /* "focal_<kind>_<16 hex digits>" and its NUL */
 
@@ -141,8 +138,6 @@ struct pg_row {
 	int i;
 	int *colidx; /* the query's column index cache, conf->ncols entries */
 	const struct pg_conf *conf;
-	char *buf;   /* a repaired copy of the last value read (pg_text) */
-	size_t cap;
 };
 
 static void pg_conn_cb(evutil_socket_t fd, short what, void *arg);
@@ -365,56 +360,13 @@ static int pg_column(const PGresult *res, const char *name)
 	return col;
 }
 
-/* Records are UTF-8 text, and client_encoding=UTF8 makes the server convert
- * to it, except from a SQL_ASCII database, which passes whatever bytes were
- * stored (Latin-1 names in an old register); a broken or hostile server may
- * send anything, NUL bytes included.  Such a value is not dropped (it may be
- * an alert's flag) but repaired: every invalid byte and every NUL becomes
- * U+FFFD.  Replaces *val and *len by the text; returns 0, or FOCAL_E_NOMEM. */
-static int pg_text(struct pg_row *r, const char **val, size_t *len)
-{
-	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)*val;
-	utf8proc_ssize_t n = (utf8proc_ssize_t)*len, k;
-	utf8proc_int32_t cp;
-	size_t out = 0;
-
-	for (k = 0; n > 0; p += k, n -= k) {
-		k = utf8proc_iterate(p, n, &cp);
-		if (k <= 0 || cp == 0)
-			break;
-	}
-	if (n == 0)
-		return 0; /* valid as it is: the common case, no copy */
-	p = (const utf8proc_uint8_t *)*val;
-	n = (utf8proc_ssize_t)(*len < PG_REPAIR_MAX ? *len : PG_REPAIR_MAX);
-	if (r->cap < (size_t)n * 3 + 1) {
-		char *nb = realloc(r->buf, (size_t)n * 3 + 1);
-
-		if (nb == NULL)
-			return FOCAL_E_NOMEM;
-		r->buf = nb;
-		r->cap = (size_t)n * 3 + 1;
-	}
-	for (; n > 0; p += k, n -= k) {
-		k = utf8proc_iterate(p, n, &cp);
-		if (k <= 0 || cp == 0) {
-			memcpy(r->buf + out, "\xef\xbf\xbd", 3); /* U+FFFD */
-			out += 3;
-			k = 1;
-		} else {
-			memcpy(r->buf + out, p, (size_t)k);
-			out += (size_t)k;
-		}
-	}
-	r->buf[out] = '\0';
-	*val = r->buf;
-	*len = out;
-	return 0;
-}
-
 /* The mapping getter.  A NULL value and a column the result does not have
  * are both absent: one mapping serves all query kinds of a source, and a
- * person query need not return the columns of a vehicle query. */
+ * person query need not return the columns of a vehicle query.  Values go
+ * out as the server sent them: client_encoding=UTF8 makes the server convert
+ * to UTF-8, except from a SQL_ASCII database (Latin-1 names in an old
+ * register), and a broken or hostile server may send anything, NUL bytes
+ * included; mapping_apply repairs such a value (utf8text.h). */
 static int pg_get(void *row, const char *from, const char **val, size_t *len)
 {
 	struct pg_row *r = row;
@@ -439,7 +391,7 @@ static int pg_get(void *row, const char *from, const char **val, size_t *len)
 		return 0;
 	*val = PQgetvalue(r->res, r->i, col);
 	*len = (size_t)PQgetlength(r->res, r->i, col);
-	return pg_text(r, val, len) == 0 ? 1 : FOCAL_E_NOMEM;
+	return 1;
 }
 
 /* Ends the call of a busy connection with st and lets the connection drain
@@ -537,8 +489,6 @@ enum source_pg_next source_pg_result(struct source_call *call, const PGresult *r
 		for (int i = 0; i < n; i++) {
 			struct pg_row row = { .res = res, .i = i, .colidx = colidx, .conf = conf };
 			int rc = source_call_add_row(call, pg_get, &row);
-
-			free(row.buf);
 
 			if (rc == 1)
 				return SOURCE_PG_FINISH; /* limit: call->status says truncated */

@@ -273,6 +273,9 @@ static int sqlite_progress(void *arg)
 	return atomic_load_explicit(&job->cancelled, memory_order_relaxed) ? 1 : 0;
 }
 
+/* The mapping getter.  A TEXT or BLOB value is handed over as stored, with
+ * its full length (sqlite3_column_bytes counts embedded NULs): bytes that
+ * are not UTF-8 text are repaired by mapping_apply (utf8text.h). */
 static int sqlite_get(void *row, const char *from, const char **val, size_t *len)
 {
 	sqlite3_stmt *st = row;

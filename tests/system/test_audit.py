@@ -7,6 +7,7 @@ and an `audit:` section.
     status and the SHA-256 of every record shown;
   - `focal audit verify` passes on the real log, then fails naming the entry
     after tampering;
+  - GET /v1/audit/status is incremental; ?full=1 finds an old entry changed;
   - fail closed: when the log cannot grow (RLIMIT_FSIZE set on the running
     focald, as a full disk would), searches are refused with 503
     audit_unavailable, no source is asked, an alert is logged; it recovers;
@@ -280,6 +281,61 @@ def test_verify_passes_then_detects_tampering():
     check(len(entries) >= 8, len(entries))
 
 
+def test_status_is_incremental_and_full_finds_old_tampering():
+    """GET /v1/audit/status verifies only what was appended since its last
+    call; ?full=1 (and any call after a problem) reads the whole log and names
+    an old entry changed in place."""
+    def status(query=""):
+        code, _, body = s.d.request("GET", "/v1/audit/status" + query)
+        check(code == 200, (code, body))
+        return json.loads(body)
+
+    with Setup() as s:
+        for plate in ("1-ABC-123", "2-XYZ-999"):
+            code, _ = s.d.search({"q": plate})
+            check(code == 200, code)
+        time.sleep(0.5)  # checkpoint_ms 200: the searches are signed
+        first = status()
+        check(first["ok"] and first["verification"] == "full" and
+              first["verified_entries"] == first["entries"] and first["full_verified_at"], first)
+        again = status()
+        check(again["ok"] and again["verification"] == "incremental" and
+              again["entries"] > first["entries"] and again["verified_entries"] < 5, again)
+        for plate in ("3-DEF-456", "4-GHI-789", "5-JKL-012"):
+            code, _ = s.d.search({"q": plate})
+            check(code == 200, code)
+        time.sleep(0.5)
+        grown = status()
+        # the new searches' entries (begin and end each) are covered
+        check(grown["ok"] and grown["verification"] == "incremental" and
+              grown["entries"] >= again["entries"] + 6 and
+              6 <= grown["verified_entries"] < grown["entries"], grown)
+        # an old entry changed in place, same length
+        with open(s.log, "rb") as f:
+            lines = f.readlines()
+        target = next(i for i, l in enumerate(lines) if b'"search.begin"' in l and b'"dev"' in l)
+        off = sum(len(l) for l in lines[:target]) + lines[target].index(b'"dev"')
+        with open(s.log, "r+b") as f:
+            f.seek(off)
+            f.write(b'"eve"')
+        quick = status()
+        check(quick["ok"] and quick["verification"] == "incremental", quick)
+        full = status("?full=1")
+        check(not full["ok"] and full["verification"] == "full" and full["bad_entry"] == target and
+              "modified" in full["error"] and full["full_verified_at"] is None, full)
+        # once a problem is found, every call looks again from the start
+        after = status()
+        check(not after["ok"] and after["verification"] == "full" and after["bad_entry"] == target,
+              after)
+        with open(s.log, "r+b") as f:
+            f.seek(off)
+            f.write(b'"dev"')
+        healed = status()
+        check(healed["ok"] and healed["verification"] == "full", healed)
+        code, _, body = s.d.request("GET", "/v1/audit/status?full=maybe")
+        check(code == 400, (code, body))
+
+
 def test_fail_closed_when_the_log_cannot_grow():
     with Setup() as s:
         status, _ = s.d.search({"q": "1-ABC-123"})
@@ -528,6 +584,7 @@ def main():
     r = Runner()
     for t in (test_search_is_audited_before_sources_and_completed_with_digests,
               test_verify_passes_then_detects_tampering,
+              test_status_is_incremental_and_full_finds_old_tampering,
               test_fail_closed_when_the_log_cannot_grow,
               test_oversight_finds_who_looked_up_a_plate,
               test_oversight_by_record_digest_and_time_range,

@@ -262,12 +262,21 @@ def test_reload_applies_at_once_and_invalid_keeps_old():
         status, doc = d.search(GOOD)
         check(status == 200 and "registry" not in names(doc), names(doc))
         check(calls(d, "registry") == before, "registry queried after the reload denied it")
-        # an invalid policy: rejected with its position, the stricter one stays
+        # an invalid policy: rejected with its positions (every error, not
+        # only the first), the stricter one stays
         write_policy(d, extra="  - {name: bad, effect: allow, actions: [search],\n"
                               "     resource: {sources: [no_such_source]}}\n")
         reload(d, "configuration rejected")
         log = d.read_log()
         check("policy.yaml:" in log and "no_such_source" in log, log[-800:])
+        # two errors in the file: both in the one log line
+        write_policy(d, extra="  - {name: bad, effect: allow, actions: [serch]}\n"
+                              "  - {name: worse, effect: allow, actions: [search], subjet: {}}\n")
+        reload(d, "configuration rejected")
+        line = [l for l in d.read_log().splitlines() if "configuration rejected" in l][-1]
+        check(re.search(r'policy\.yaml:\d+:\d+: actions: unknown \\"serch\\"', line) and
+              re.search(r"\\npolicy\.yaml:\d+:\d+: unknown key 'subjet'", line.replace(d.dir + "/", "")),
+              line)
         status, doc = d.search(GOOD)
         check(status == 200 and "registry" not in names(doc), names(doc))
         check(calls(d, "registry") == before, "old policy lost on an invalid reload")
@@ -475,10 +484,23 @@ def test_cli_policy_check_and_explain():
     # real accounts); an unknown one is an error, not a guess
     rc, out = run("explain", "--config", d.config, "--user", "jdoe", "--source", "registry")
     check(rc == 1 and "no such user: jdoe" in out, out)
-    with open(policy, "a") as f:
-        f.write("  - {name: typo, effect: allow, actions: [search], subjet: {}}\n")
+    # a candidate file, checked before it replaces the running one
+    with open(policy) as f:
+        text = f.read()
+    policy = os.path.join(d.dir, "candidate.yaml")
+    with open(policy, "w") as f:
+        f.write(text)
+        f.write("  - {name: typo, effect: allow, actions: [search], subjet: {}}\n"
+                "  - {name: typo2, effect: allow, actions: [search], resource: {sources: [nope]}}\n"
+                "  - {name: typo3, effect: allow, actions: [serch]}\n")
     rc, out = run("check", policy)
-    check(rc == 1 and re.search(r"policy\.yaml:\d+:\d+: unknown key 'subjet'", out), out)
+    check(rc == 1 and re.search(r"candidate\.yaml:\d+:\d+: unknown key 'subjet'", out), out)
+    # every error, each with its position; source names only with --config
+    check(re.search(r'candidate\.yaml:\d+:\d+: actions: unknown "serch"', out) and
+          "2 errors" in out and "nope" not in out, out)
+    rc, out = run("check", policy, "--config", d.config)
+    check(rc == 1 and re.search(r'candidate\.yaml:\d+:\d+: unknown source "nope"', out) and
+          "3 errors" in out, out)
 
 
 TESTS = [

@@ -458,7 +458,16 @@ def test_login_required_and_api_contracts():
           "unknown source not reported with its line: %r" % doc)
     with open(os.path.join(TMP, "policy.yaml"), encoding="utf-8") as f:
         status, _, body = fd.request("POST", "/v1/admin/policy/validate", {"policy": f.read()}, headers=auth)
-    check(status == 200 and json.loads(body) == {"valid": True, "errors": []}, "valid policy: %r" % body[:300])
+    check(status == 200 and json.loads(body) == {"valid": True, "errors": [], "total": 0},
+          "valid policy: %r" % body[:300])
+    # every error, not only the first
+    status, _, body = fd.request("POST", "/v1/admin/policy/validate",
+                                 {"policy": "version: 1\nrules:\n  - {name: a, effect: allow, actions: [fly]}\n"
+                                            "  - {name: b, effect: allow, actions: [search], subjet: {}}\n"},
+                                 headers=auth)
+    doc = json.loads(body)
+    check(status == 200 and doc["valid"] is False and doc["total"] == 2 and
+          [e["line"] for e in doc["errors"]] == [3, 4], "two errors: %r" % doc)
     status, _, _ = fd.request("POST", "/v1/admin/policy/validate", {"text": "x"}, headers=auth)
     check(status == 400, "validate without policy: %d" % status)
     # audit status: a full verification, the newest checkpoint

@@ -27,6 +27,7 @@
 #include "audit/audit_log.h"
 #include "audit/audit_misuse.h"
 #include "audit/audit_query.h"
+#include "audit/audit_status.h"
 #include "audit/audit_verify.h"
 #include "audit/merkle.h"
 
@@ -648,6 +649,139 @@ static void test_reopen_after_torn_write(void **state)
 	rm_tree(tmpdir);
 }
 
+/* --- GET /v1/audit/status: incremental verification ------------------------ */
+
+/* Waits (at most 5 s) until the running writer has signed every entry. */
+static void wait_signed(void)
+{
+	for (int i = 0; i < 500; i++) {
+		json_t *o = audit_status_json(tmpdir, audit_signing_key(), true);
+		bool done = json_integer_value(json_object_get(o, "unsigned_entries")) == 0;
+
+		json_decref(o);
+		if (done)
+			return;
+		usleep(10000);
+	}
+	fail_msg("the writer did not sign its entries");
+}
+
+/* One status call; checks ok and the kind of verification, returns the
+ * number of entries it read (and the object through *out when wanted). */
+static long long status_call(bool full, bool want_ok, const char *want_kind, json_t **out)
+{
+	json_t *o = audit_status_json(tmpdir, audit_signing_key(), full);
+	long long n;
+
+	assert_non_null(o);
+	if (json_is_true(json_object_get(o, "ok")) != want_ok)
+		fail_msg("ok is %s: %s", want_ok ? "false" : "true",
+			 json_string_value(json_object_get(o, "error")));
+	assert_string_equal(json_string_value(json_object_get(o, "verification")), want_kind);
+	n = json_integer_value(json_object_get(o, "verified_entries"));
+	if (out != NULL)
+		*out = o;
+	else
+		json_decref(o);
+	return n;
+}
+
+/* Changes one byte of entry k of the log in place (same length): "entry"
+ * becomes "Xntry", or back. */
+static void flip_entry(size_t k)
+{
+	char *lp = path_in(tmpdir, AUDIT_LOG_NAME), *line = NULL, *p;
+	size_t cap = 0;
+	long off = 0;
+	FILE *f = fopen(lp, "r+");
+
+	assert_non_null(f);
+	for (size_t i = 0; i <= k; i++) {
+		off = ftell(f);
+		assert_true(getline(&line, &cap, f) > 0);
+	}
+	p = strstr(line, "\"note\":\"");
+	assert_non_null(p);
+	fseek(f, off + (p - line) + 8, SEEK_SET);
+	fputc(p[8] == 'e' ? 'X' : 'e', f);
+	fclose(f);
+	free(line);
+	free(lp);
+}
+
+static void append_n(size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(append_wait("search.begin",
+					     json_pack("{s:s, s:I}", "note", "entry", "i",
+						       (json_int_t)i), NULL), 0);
+}
+
+static void test_status_incremental(void **state)
+{
+	struct focal_err err;
+	json_t *o;
+	char *k;
+
+	(void)state;
+	mkdir_tmp();
+	k = keypath();
+	audit_status_reset();
+	assert_int_equal(audit_open_dir(tmpdir, k, true, 10, &err), 0);
+	append_n(3); /* entries 0 (audit.start) to 3 */
+	wait_signed();
+	/* the first call of a fresh state verifies everything... */
+	audit_status_reset();
+	assert_int_equal(status_call(false, true, "full", NULL), 4);
+	/* ...the next one only what was appended since (nothing) */
+	assert_int_equal(status_call(false, true, "incremental", NULL), 0);
+	append_n(5);
+	wait_signed(); /* a full call: the state is now at 9 entries */
+	append_n(2);
+	/* new entries, signed or not yet, are covered by an incremental call */
+	assert_int_equal(status_call(false, true, "incremental", &o), 2);
+	assert_int_equal(json_integer_value(json_object_get(o, "entries")), 11);
+	assert_non_null(json_string_value(json_object_get(o, "full_verified_at")));
+	json_decref(o);
+	wait_signed();
+
+	/* an old entry changed in place: an incremental call does not read it
+	 * again (audit_status.h), the next full verification names it */
+	flip_entry(2);
+	status_call(false, true, "incremental", NULL);
+	status_call(true, false, "full", &o);
+	assert_int_equal(json_integer_value(json_object_get(o, "bad_entry")), 2);
+	assert_non_null(strstr(json_string_value(json_object_get(o, "error")), "modified"));
+	assert_true(json_is_null(json_object_get(o, "full_verified_at")));
+	json_decref(o);
+	/* after a failure every call verifies in full, and fails again */
+	status_call(false, false, "full", NULL);
+	flip_entry(2); /* undone */
+	assert_int_equal(status_call(false, true, "full", NULL), 11);
+
+	/* the last verified entry changed: the files are not what was
+	 * verified, so the call falls back to a full verification */
+	flip_entry(10);
+	status_call(false, false, "full", NULL);
+	flip_entry(10);
+	status_call(false, true, "full", NULL);
+	/* a log that shrank below what was read: full, and truncation found */
+	{
+		char *lp = path_in(tmpdir, AUDIT_LOG_NAME);
+		struct stat st;
+
+		assert_int_equal(stat(lp, &st), 0);
+		assert_int_equal(truncate(lp, st.st_size - 10), 0);
+		status_call(false, false, "full", &o);
+		assert_non_null(strstr(json_string_value(json_object_get(o, "error")), "truncated"));
+		json_decref(o);
+		free(lp);
+	}
+	audit_close();
+	free(k);
+	rm_tree(tmpdir);
+}
+
 static void test_subject_keys(void **state)
 {
 	char a[AUDIT_QUERY_KEY_MAX], b[AUDIT_QUERY_KEY_MAX];
@@ -777,6 +911,7 @@ int main(void)
 		cmocka_unit_test(test_torn_tail_is_not_tampering),
 		cmocka_unit_test(test_forged_checkpoint),
 		cmocka_unit_test(test_reopen_after_torn_write),
+		cmocka_unit_test(test_status_incremental),
 		cmocka_unit_test(test_subject_keys),
 		cmocka_unit_test(test_shift_window),
 		cmocka_unit_test(test_audit_config),

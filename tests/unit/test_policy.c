@@ -1188,6 +1188,79 @@ static void test_errors(void **state)
 			load_fails(cases[i].text, "", "");
 }
 
+/* Every error of a file, in file order, each with its line and column: one
+ * per rule (its first), an unknown top-level key, and the unknown sources of
+ * the rules that did parse; capped at POLICY_MAX_ERRORS with the total
+ * counted; the single-message form joins them. */
+static void test_all_errors(void **state)
+{
+	static const char text[] =
+		HEAD
+		"colour: blue\n"
+		"rules:\n"
+		"  - {name: a, effect: allow, actions: [serch]}\n"
+		"  - {name: b, effect: allow, actions: [search], resource: {sources: [nosuch, pub, gone]}}\n"
+		"  - {name: c, effect: permit, actions: [search]}\n"
+		"  - {name: d, effect: allow, actions: [search]}\n"
+		"  - {name: d, effect: allow, actions: [view]}\n";
+	/* the file's errors in file order, then those of binding to the
+	 * sources (rule b parsed: its unknown sources are reported too) */
+	static const char dup_roles[] = "version: 1\nroles: [a, a]\nrules:\n"
+					"  - {name: x, effect: allow, actions: [search], "
+					"subject: {roles: [b]}}\n";
+	static const char *const want[] = {
+		"p.yaml:3:1: unknown key 'colour'",
+		"p.yaml:5:40: actions: unknown \"serch\"",
+		"p.yaml:7:23: effect",
+		"p.yaml:9:12: a rule named \"d\" already exists (line 8)",
+		"p.yaml:6:70: unknown source \"nosuch\"",
+		"p.yaml:6:83: unknown source \"gone\"",
+	};
+	struct policy_errors all;
+	struct policy *pol = NULL;
+	struct focal_err err;
+	char *many;
+	size_t n = 0, cap = 64 * 100 + sizeof(HEAD);
+
+	(void)state;
+	assert_int_equal(policy_load_string_all("p.yaml", text, strlen(text), cfg, &pol, &all, &err),
+			 FOCAL_E_CONFIG);
+	assert_null(pol);
+	for (size_t i = 0; i < all.n; i++)
+		print_message("%s\n", all.e[i].msg);
+	assert_int_equal(all.total, 6);
+	assert_int_equal(all.n, 6);
+	for (size_t i = 0; i < all.n; i++)
+		if (strncmp(all.e[i].msg, want[i], strlen(want[i])) != 0)
+			fail_msg("error %zu: expected \"%s...\", got \"%s\"", i, want[i], all.e[i].msg);
+	/* the one-message form: the first error first, then the others a line each */
+	assert_int_equal(strncmp(err.msg, want[0], strlen(want[0])), 0);
+	assert_non_null(strstr(err.msg, "\np.yaml:5:40:"));
+
+	/* more errors than are kept */
+	many = malloc(cap);
+	assert_non_null(many);
+	n = (size_t)snprintf(many, cap, "%srules:\n", HEAD);
+	for (int i = 0; i < 30; i++)
+		n += (size_t)snprintf(many + n, cap - n,
+				      "  - {name: r%d, effect: allow, actions: [fly]}\n", i);
+	assert_int_equal(policy_load_string_all("p.yaml", many, n, cfg, &pol, &all, &err),
+			 FOCAL_E_CONFIG);
+	assert_int_equal(all.total, 30);
+	assert_int_equal(all.n, POLICY_MAX_ERRORS);
+	assert_non_null(strstr(all.e[POLICY_MAX_ERRORS - 1].msg, "p.yaml:23:"));
+	assert_non_null(strstr(err.msg, "more errors)"));
+	assert_true(strlen(err.msg) < sizeof(err.msg));
+	free(many);
+
+	/* a broken roles section stops before the rules, which would only
+	 * repeat it ("unknown role") */
+	assert_int_not_equal(policy_load_string_all("p.yaml", dup_roles, strlen(dup_roles), cfg, &pol,
+						    &all, &err), 0);
+	assert_int_equal(all.total, 1);
+	assert_non_null(strstr(all.e[0].msg, "declared twice"));
+}
+
 static void test_config_section(void **state)
 {
 	char *head = with_db(config_head), *text;
@@ -1228,6 +1301,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_deny),
+		cmocka_unit_test(test_all_errors),
 		cmocka_unit_test(test_deny_beats_allow),
 		cmocka_unit_test(test_subject_conditions),
 		cmocka_unit_test(test_resource_conditions),

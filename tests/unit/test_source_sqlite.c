@@ -24,8 +24,11 @@
 #include "core/loop.h"
 #include "core/metrics.h"
 #include "core/workpool.h"
+#include "search/briefing.h"
 #include "sources/breaker.h"
+#include "sources/mapping.h"
 #include "sources/source.h"
+#include "sources/utf8text.h"
 
 static char tmpdir[64], dbpath[128], snappath[160];
 static struct loop loop;
@@ -41,7 +44,16 @@ static const char schema[] =
 	"  ('70020200101', 'De Smet', 'An', '');"
 	"CREATE TABLE veel (n INTEGER);"
 	"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50)"
-	"  INSERT INTO veel SELECT x FROM c;";
+	"  INSERT INTO veel SELECT x FROM c;"
+	/* values that are not NUL-free UTF-8 text: Latin-1 and an embedded
+	 * NUL in TEXT columns, a surrogate, a broken sequence, a lone NUL and
+	 * an empty value in BLOB columns, 3000 NUL bytes (repaired past the
+	 * 4096-byte value limit) */
+	"CREATE TABLE kapot (n INTEGER, achternaam, voornaam, signalering);"
+	"INSERT INTO kapot VALUES"
+	"  (1, CAST(X'52656EE9' AS TEXT), CAST(X'610062' AS TEXT), X'EDA080'),"
+	"  (2, X'', X'C328', X'00'),"
+	"  (3, CAST(zeroblob(3000) AS TEXT), 'Jan', NULL);";
 
 /* Sources (names are unique per test: breakers live as long as the process). */
 static const char config_fmt[] =
@@ -101,9 +113,18 @@ static const char config_fmt[] =
 	"    classification: not_sensitive\n"
 	"    connection: {path: \"%s\", immutable: true}\n"
 	"    queries: {person: \"SELECT * FROM gezocht WHERE achternaam = :family_name\"}\n"
-	"    map: {person: {family_name: achternaam, given_name: voornaam}}\n";
+	"    map: {person: {family_name: achternaam, given_name: voornaam}}\n"
+	"  - name: kapot\n"
+	"    kind: sqlite\n"
+	"    owner: Local Police\n"
+	"    classification: not_sensitive\n"
+	"    connection: {path: %s}\n"
+	"    queries: {person: \"SELECT * FROM kapot WHERE :family_name IS NOT NULL ORDER BY n\"}\n"
+	"    map:\n"
+	"      person: {family_name: achternaam, given_name: voornaam}\n"
+	"      alert: {when: signalering, category: signalering}\n";
 
-enum { SRC_WANTED, SRC_MANY, SRC_SLOW, SRC_BROKEN, SRC_FLAKY, SRC_SNAPSHOT };
+enum { SRC_WANTED, SRC_MANY, SRC_SLOW, SRC_BROKEN, SRC_FLAKY, SRC_SNAPSHOT, SRC_KAPOT };
 
 /* The database at path with the schema; false on failure. */
 static bool make_db(const char *path)
@@ -122,7 +143,7 @@ static bool make_db(const char *path)
 
 static int setup(void **state)
 {
-	char text[sizeof(config_fmt) + 6 * 160];
+	char text[sizeof(config_fmt) + 7 * 160];
 	struct focal_err err;
 
 	(void)state;
@@ -134,7 +155,8 @@ static int setup(void **state)
 	snprintf(snappath, sizeof(snappath), "%s/snap shot %%41#?&.db", tmpdir);
 	if (!make_db(dbpath) || !make_db(snappath))
 		return -1;
-	snprintf(text, sizeof(text), config_fmt, dbpath, dbpath, dbpath, dbpath, dbpath, snappath);
+	snprintf(text, sizeof(text), config_fmt, dbpath, dbpath, dbpath, dbpath, dbpath, snappath,
+		 dbpath);
 	if (loop_global_init(&err) != 0 || loop_init(&loop, 0, &err) != 0 ||
 	    workpool_create(1, 16, &pool, &err) != 0 ||
 	    config_load_string("focal.yaml", text, strlen(text), &cfg, &err) != 0 ||
@@ -285,6 +307,81 @@ static void test_immutable_snapshot(void **state)
 		fail_msg("status %s: %s", source_status_name(call.status), call.reason);
 	assert_int_equal(call.rows, 1);
 	assert_string_equal(record_get(&call.records.items[0], "given_name"), "Jan");
+	source_call_clear(&call);
+}
+
+/* Regression: the SQLite getter passed a TEXT or BLOB column's bytes on as
+ * they were, so a value that was not UTF-8, or held a NUL, reached the
+ * records (and a NUL cut the value short of what the byte limit counted).
+ * mapping_apply now repairs every connector's values with U+FFFD (as the
+ * PostgreSQL connector did alone before); the alert is kept, the byte
+ * account matches the stored text, and the briefing's JSON parses. */
+static void test_not_utf8(void **state)
+{
+	static const char fffd[] = "\xef\xbf\xbd";
+	struct source_call call;
+	struct result res;
+	struct query q;
+	const struct record *r;
+	size_t bytes = 0, alerts = 0, len;
+	json_t *j, *recs;
+	char want[16];
+
+	(void)state;
+	person(&q, "x");
+	run_call(&call, SRC_KAPOT, &q, 0, &res);
+	if (call.status != SOURCE_OK)
+		fail_msg("status %s: %s", source_status_name(call.status), call.reason);
+	assert_int_equal(call.rows, 3);
+	for (size_t i = 0; i < call.records.n; i++) {
+		r = &call.records.items[i];
+		for (size_t k = 0; k < r->nfields; k++) {
+			len = strlen(r->fields[k].value);
+			assert_true(len <= MAPPING_VALUE_MAX);
+			if (!utf8text_valid(r->fields[k].value, len))
+				fail_msg("record %zu field %s: %zu bytes not text", i, r->fields[k].name, len);
+			bytes += len;
+		}
+		alerts += r->kind == ENTITY_ALERT;
+	}
+	assert_int_equal(call.records.bytes, bytes);
+	assert_int_equal(alerts, 2); /* the surrogate and the lone NUL: flags kept */
+
+	/* row 1: person, alert */
+	r = &call.records.items[0];
+	assert_int_equal(r->kind, ENTITY_PERSON);
+	snprintf(want, sizeof(want), "Ren%s", fffd);
+	assert_string_equal(record_get(r, "family_name"), want);
+	snprintf(want, sizeof(want), "a%sb", fffd);
+	assert_string_equal(record_get(r, "given_name"), want);
+	r = &call.records.items[1];
+	assert_int_equal(r->kind, ENTITY_ALERT);
+	snprintf(want, sizeof(want), "%s%s%s", fffd, fffd, fffd);
+	assert_string_equal(record_get(r, "category"), want);
+	/* row 2: the empty BLOB is absent, not an error */
+	r = &call.records.items[2];
+	assert_int_equal(r->kind, ENTITY_PERSON);
+	assert_null(record_get(r, "family_name"));
+	snprintf(want, sizeof(want), "%s(", fffd);
+	assert_string_equal(record_get(r, "given_name"), want);
+	r = &call.records.items[3];
+	assert_int_equal(r->kind, ENTITY_ALERT);
+	assert_string_equal(record_get(r, "category"), fffd);
+	/* row 3: 3000 NULs, 1365 replacement characters (4095 bytes) */
+	r = &call.records.items[4];
+	assert_int_equal(strlen(record_get(r, "family_name")), 1365 * 3);
+
+	/* the source's part of the briefing is valid JSON (jansson refuses
+	 * invalid UTF-8 and \u0000) and carries the repaired text */
+	j = briefing_source_json(&call, true);
+	assert_non_null(j);
+	recs = json_object_get(j, "records");
+	assert_int_equal(json_array_size(recs), call.records.n);
+	snprintf(want, sizeof(want), "Ren%s", fffd);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(json_array_get(recs, 0), "fields"), "family_name")),
+			    want);
+	json_decref(j);
 	source_call_clear(&call);
 }
 
@@ -447,6 +544,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mapped_records),
 		cmocka_unit_test(test_immutable_snapshot),
+		cmocka_unit_test(test_not_utf8),
 		cmocka_unit_test(test_skipped),
 		cmocka_unit_test(test_row_limit),
 		cmocka_unit_test(test_injection),

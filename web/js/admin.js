@@ -126,7 +126,8 @@ function showPolicy(res) {
     return out.append(el("p", { class: "error", text: api.errorText(res, "The policy could not be checked.") }));
   if (d.valid === true && !errors.length)
     return out.append(el("p", { class: "st-ok", text: "The policy is valid." }));
-  out.append(el("p", { class: "error", text: "The policy has errors:" }),
+  const more = (d.total || 0) > errors.length ? ` (the first ${errors.length} of ${d.total} shown)` : "";
+  out.append(el("p", { class: "error", text: `The policy has ${errors.length === 1 ? "an error" : errors.length + " errors"}${more}:` }),
     el("ul", { id: "policy-errors" }, errors.map((e) => el("li", {},
       e.line ? el("strong", { text: `line ${e.line}${e.column ? ":" + e.column : ""} ` }) : null,
       e.message || String(e)))));

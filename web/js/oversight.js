@@ -72,18 +72,20 @@ async function search(ev) {
   announce(`${list.length} lookup(s) found.`);
 }
 
-// GET /v1/audit/status: focald verifies the whole log against its newest
-// signed checkpoint and says whether its writer is healthy.
+// GET /v1/audit/status?full=1: focald verifies the whole log against its
+// newest signed checkpoint (full=1: not only what was appended since the last
+// check) and says whether its writer is healthy.
 async function verify() {
   const out = clear($("#verify-result"));
   out.append(el("p", { text: "Verifying…" }));
-  const res = await api.call("GET", "/v1/audit/status");
+  const res = await api.call("GET", "/v1/audit/status?full=1");
   clear(out);
   const d = res.data || {};
   if (res.status !== 200) return out.append(el("p", { class: "error", text: api.errorText(res, "The log cannot be checked.") }));
   const ok = d.ok === true && d.writer_healthy === true;
   const facts = [["Writer", d.writer_healthy ? "healthy" : "NOT healthy"], ["Entries", d.entries],
-    ["Signed checkpoints", d.checkpoints], ["Entries not yet signed", d.unsigned_entries]];
+    ["Signed checkpoints", d.checkpoints], ["Entries not yet signed", d.unsigned_entries],
+    ["Verification", d.verification === "full" ? "whole log" : "new entries only"]];
   if (d.checkpoint) facts.push(["Newest checkpoint: entries", d.checkpoint.size],
     ["Newest checkpoint: time", fmtTime(d.checkpoint.time)], ["Newest checkpoint: root", d.checkpoint.root]);
   if (d.error) facts.push(["Problem", d.error]);
