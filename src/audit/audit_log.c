@@ -269,6 +269,56 @@ int audit_log_entry_parse(const char *line, size_t len, json_t **doc, uint64_t *
 	return FOCAL_OK;
 }
 
+/* Reads the digits at *p (at most 18: no overflow) into *out. */
+static bool audit_log_digits(const char **p, const char *end, uint64_t *out)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+
+	while (*p < end && **p >= '0' && **p <= '9' && *p - s < 18)
+		v = v * 10 + (uint64_t)(*(*p)++ - '0');
+	*out = v;
+	return *p > s && (*p == end || **p < '0' || **p > '9');
+}
+
+static bool audit_log_lit(const char **p, const char *end, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(end - *p) < n || memcmp(*p, lit, n) != 0)
+		return false;
+	*p += n;
+	return true;
+}
+
+bool audit_log_entry_head(const char *line, size_t len, uint64_t *seq,
+			  uint8_t prev[MERKLE_HASH], int64_t *ts_ms)
+{
+	const char *p = line, *end = line + len, *q;
+	char hex[2 * MERKLE_HASH + 1];
+	uint64_t ms;
+
+	if (!audit_log_lit(&p, end, "{\"seq\":") || !audit_log_digits(&p, end, seq) ||
+	    !audit_log_lit(&p, end, ",\"prev\":\"") || end - p < 2 * MERKLE_HASH + 1 ||
+	    p[2 * MERKLE_HASH] != '"')
+		return false;
+	memcpy(hex, p, 2 * MERKLE_HASH);
+	hex[2 * MERKLE_HASH] = '\0';
+	if (!merkle_unhex(hex, prev))
+		return false;
+	p += 2 * MERKLE_HASH + 1;
+	/* ,"ts":"<ISO time, no quote or backslash>" */
+	if (!audit_log_lit(&p, end, ",\"ts\":\"") ||
+	    (q = memchr(p, '"', (size_t)(end - p))) == NULL || memchr(p, '\\', (size_t)(q - p)))
+		return false;
+	p = q + 1;
+	if (!audit_log_lit(&p, end, ",\"ts_ms\":") || !audit_log_digits(&p, end, &ms) ||
+	    !audit_log_lit(&p, end, ",\"type\":\"") || end - line < 2 || end[-1] != '}')
+		return false;
+	*ts_ms = (int64_t)ms;
+	return true;
+}
+
 int audit_log_read_line(FILE *f, char **buf, size_t *cap, size_t *len, bool *torn,
 			struct focal_err *err)
 {
@@ -277,25 +327,33 @@ int audit_log_read_line(FILE *f, char **buf, size_t *cap, size_t *len, bool *tor
 
 	*torn = false;
 	*len = 0;
-	while ((c = getc(f)) != EOF) {
+	/* byte by byte (a damaged line may hold NULs), without a lock per byte:
+	 * verification reads every byte of the log */
+	flockfile(f);
+	while ((c = getc_unlocked(f)) != EOF) {
 		if (c == '\n') {
+			funlockfile(f);
 			*len = n;
 			return 1;
 		}
-		if (n >= AUDIT_ENTRY_MAX)
-			return focal_err_set(err, FOCAL_E_LIMIT, "line longer than %d bytes",
-					     AUDIT_ENTRY_MAX);
-		if (n + 1 >= *cap) {
+		if (n >= AUDIT_ENTRY_MAX || n + 1 >= *cap) {
 			size_t ncap = *cap ? *cap * 2 : 4096;
-			char *nb = realloc(*buf, ncap);
+			char *nb = n >= AUDIT_ENTRY_MAX ? NULL : realloc(*buf, ncap);
 
-			if (nb == NULL)
+			if (nb == NULL) {
+				funlockfile(f);
+				if (n >= AUDIT_ENTRY_MAX)
+					return focal_err_set(err, FOCAL_E_LIMIT,
+							     "line longer than %d bytes",
+							     AUDIT_ENTRY_MAX);
 				return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
+			}
 			*buf = nb;
 			*cap = ncap;
 		}
 		(*buf)[n++] = (char)c;
 	}
+	funlockfile(f);
 	if (ferror(f))
 		return focal_err_set(err, FOCAL_E_IO, "read error: %s", strerror(errno));
 	if (n == 0)

@@ -891,10 +891,47 @@ static void test_every_commit_is_signed(void **state)
 	rm_tree(tmpdir);
 }
 
+#define Z64 "0000000000000000000000000000000000000000000000000000000000000000"
+#define A64 "9d53347a91f55f5f5f0a5a8d40089529202479843097cbac327cf6331fd03f9a"
+
+/* The head reader used for signed entries agrees with the full parser on
+ * lines as focald writes them, and declines everything else. */
+static void test_entry_head(void **state)
+{
+	static const char *const declined[] = {
+		"{\"prev\":\"" Z64 "\",\"seq\":3,\"ts\":\"x\",\"ts_ms\":5,\"type\":\"t\"}",
+		"{\"seq\":3,\"prev\":\"" Z64 "\",\"ts\":\"x\\\"y\",\"ts_ms\":5,\"type\":\"t\"}",
+		"{\"seq\":3,\"prev\":\"" Z64 "\",\"ts\":\"x\",\"ts_ms\":5,\"type\":\"t\"",
+		"{\"seq\":-3,\"prev\":\"" Z64 "\",\"ts\":\"x\",\"ts_ms\":5,\"type\":\"t\"}",
+		"{\"seq\":3,\"prev\":\"" Z64 "0\",\"ts\":\"x\",\"ts_ms\":5,\"type\":\"t\"}",
+		"{\"seq\":3,\"prev\":\"zz" Z64 "\",\"ts\":\"x\",\"ts_ms\":5,\"type\":\"t\"}",
+		"{\"seq\":99999999999999999999,\"prev\":\"" Z64 "\",\"ts\":\"x\",\"ts_ms\":5,\"type\":\"t\"}",
+		"{\"seq\":3,\"prev\":\"" Z64 "\",\"ts\":\"x\",\"ts_ms\":5.5,\"type\":\"t\"}",
+		"",
+	};
+	const char *ok = "{\"seq\":42,\"prev\":\"" A64 "\",\"ts\":\"2026-11-23T17:55:33.968Z\","
+			 "\"ts_ms\":1795456533968,\"type\":\"search.begin\",\"x\":[1]}";
+	uint8_t p1[MERKLE_HASH], p2[MERKLE_HASH];
+	uint64_t s1, s2;
+	int64_t ms;
+	json_t *doc = NULL;
+
+	(void)state;
+	assert_true(audit_log_entry_head(ok, strlen(ok), &s1, p1, &ms));
+	assert_int_equal(audit_log_entry_parse(ok, strlen(ok), &doc, &s2, p2, NULL), FOCAL_OK);
+	assert_int_equal(s1, s2);
+	assert_memory_equal(p1, p2, MERKLE_HASH);
+	assert_int_equal(ms, json_integer_value(json_object_get(doc, "ts_ms")));
+	json_decref(doc);
+	for (size_t i = 0; i < sizeof(declined) / sizeof(declined[0]); i++)
+		assert_false(audit_log_entry_head(declined[i], strlen(declined[i]), &s1, p1, &ms));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_merkle_known_answers),
+		cmocka_unit_test(test_entry_head),
 		cmocka_unit_test(test_merkle_against_reference),
 		cmocka_unit_test(test_checkpoint_signature),
 		cmocka_unit_test(test_group_commit_threads),
