@@ -42,6 +42,15 @@ char *jsonw_take(struct jsonw *w, size_t *len)
 	return out;
 }
 
+void jsonw_clear(struct jsonw *w)
+{
+	w->len = 0;
+	w->depth = 0;
+	w->has_item = 0;
+	w->after_key = false;
+	w->failed = w->buf == NULL;
+}
+
 /* Grows the buffer for n more bytes and the final NUL. */
 static bool __attribute__((noinline)) jsonw_grow(struct jsonw *w, size_t n)
 {
