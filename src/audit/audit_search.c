@@ -4,6 +4,8 @@
 #include "audit/audit_search.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,14 +135,32 @@ int audit_search_begin(struct audit_search **out, const struct auth_principal *w
 	return FOCAL_OK;
 }
 
-/* The hex SHA-256 of text[0..len). */
-static int audit_search_sha256_hex(const char *text, size_t len, char out[65])
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+/* The hex SHA-256 of text[0..len).  With ctx (reused over the records of a
+ * search) and the digest fetched once, not EVP_Digest: its set-up and
+ * tear-down cost more than hashing a record of a few hundred bytes. */
+static int audit_search_sha256_hex(EVP_MD_CTX *ctx, const char *text, size_t len, char out[65])
 {
 	static const char digits[] = "0123456789abcdef";
 	unsigned char h[32];
 	unsigned int hl = 0;
 
-	if (EVP_Digest(text, len, h, &hl, EVP_sha256(), NULL) != 1 || hl != sizeof(h))
+	pthread_once(&sha256_once, sha256_fetch);
+	if (ctx == NULL || sha256_md == NULL) {
+		if (EVP_Digest(text, len, h, &hl, EVP_sha256(), NULL) != 1)
+			return FOCAL_E_INTERNAL;
+	} else if (EVP_DigestInit_ex2(ctx, sha256_md, NULL) != 1 ||
+		   EVP_DigestUpdate(ctx, text, len) != 1 || EVP_DigestFinal_ex(ctx, h, &hl) != 1) {
+		return FOCAL_E_INTERNAL;
+	}
+	if (hl != sizeof(h))
 		return FOCAL_E_INTERNAL;
 	for (size_t i = 0; i < 32; i++) {
 		out[2 * i] = digits[h[i] >> 4];
@@ -154,21 +174,11 @@ int audit_search_record_digest_tree(const struct record *r, char out[65])
 {
 	json_t *o = briefing_record_json(r);
 	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	int rc = text != NULL ? audit_search_sha256_hex(text, strlen(text), out) : FOCAL_E_NOMEM;
+	int rc = text != NULL ? audit_search_sha256_hex(NULL, text, strlen(text), out) : FOCAL_E_NOMEM;
 
 	free(text);
 	json_decref(o);
 	return rc;
-}
-
-static int field_order_cmp(const void *a, const void *b)
-{
-	const struct record_field *x = *(const struct record_field *const *)a;
-	const struct record_field *y = *(const struct record_field *const *)b;
-	int c = strcmp(x->name, y->name);
-
-	/* equal names keep their order: the last one's value is the member's */
-	return c != 0 ? c : (x < y ? -1 : x > y);
 }
 
 /* The canonical text of r written into w (cleared first): what
@@ -194,7 +204,16 @@ static bool audit_search_record_text(struct jsonw *w, const struct record *r)
 		return false;
 	for (size_t i = 0; i < r->nfields; i++)
 		order[i] = &r->fields[i];
-	qsort(order, r->nfields, sizeof(*order), field_order_cmp);
+	/* insertion sort: a record has a dozen fields, often already in order,
+	 * and it is stable (equal names keep their order) */
+	for (size_t i = 1; i < r->nfields; i++) {
+		const struct record_field *f = order[i];
+		size_t j = i;
+
+		for (; j > 0 && strcmp(order[j - 1]->name, f->name) > 0; j--)
+			order[j] = order[j - 1];
+		order[j] = f;
+	}
 	jsonw_clear(w);
 	jsonw_obj(w);
 	jsonw_key(w, "fields");
@@ -211,22 +230,25 @@ static bool audit_search_record_text(struct jsonw *w, const struct record *r)
 	return !w->failed;
 }
 
-/* The digest of r, with w as scratch space. */
-static int audit_search_digest_with(struct jsonw *w, const struct record *r, char out[65])
+/* The digest of r, with w as scratch space and ctx (may be NULL) to hash. */
+static int audit_search_digest_with(struct jsonw *w, EVP_MD_CTX *ctx, const struct record *r,
+				    char out[65])
 {
 	if (!audit_search_record_text(w, r))
 		return audit_search_record_digest_tree(r, out);
-	return audit_search_sha256_hex(w->buf, w->len, out);
+	return audit_search_sha256_hex(ctx, w->buf, w->len, out);
 }
 
 int audit_search_record_digest(const struct record *r, char out[65])
 {
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	struct jsonw w;
 	int rc;
 
 	jsonw_init(&w, 1024);
-	rc = audit_search_digest_with(&w, r, out);
+	rc = audit_search_digest_with(&w, ctx, r, out);
 	jsonw_fini(&w);
+	EVP_MD_CTX_free(ctx);
 	return rc;
 }
 
@@ -239,19 +261,30 @@ struct subjects {
 	 * normalised once, not 20 times */
 	struct seen_value {
 		const char *a, *b;
-		bool name;
+		uint32_t hash; /* of a, b and name: most comparisons stop here */
 	} seen[64];
 	size_t nseen;
 };
 
+static uint32_t subjects_hash(uint32_t h, const char *s)
+{
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return (h ^ 0xFFu) * 16777619u;
+}
+
 static bool subjects_seen(struct subjects *sj, const char *a, const char *b, bool name)
 {
+	uint32_t h = subjects_hash(name ? 2166136261u : 84696351u, a);
+
+	if (name)
+		h = subjects_hash(h, b);
 	for (size_t i = 0; i < sj->nseen; i++)
-		if (sj->seen[i].name == name && strcmp(sj->seen[i].a, a) == 0 &&
-		    (!name || strcmp(sj->seen[i].b, b) == 0))
+		if (sj->seen[i].hash == h && (sj->seen[i].b != NULL) == name &&
+		    strcmp(sj->seen[i].a, a) == 0 && (!name || strcmp(sj->seen[i].b, b) == 0))
 			return true;
 	if (sj->nseen < sizeof(sj->seen) / sizeof(sj->seen[0]))
-		sj->seen[sj->nseen++] = (struct seen_value){ a, b, name };
+		sj->seen[sj->nseen++] = (struct seen_value){ a, name ? b : NULL, h };
 	return false;
 }
 
@@ -310,6 +343,7 @@ static void audit_search_write_end(struct audit_search *au, const struct search 
 	struct focal_err err;
 	struct audit_ticket *t = NULL;
 	char (*digests)[65] = NULL;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new(); /* NULL: EVP_Digest per record */
 	struct jsonw scratch, w;
 	const char *key;
 	json_t *v;
@@ -329,12 +363,13 @@ static void audit_search_write_end(struct audit_search *au, const struct search 
 
 		for (size_t r = 0; r < call->records.n; r++, k++) {
 			digests[k][0] = '\0';
-			if (audit_search_digest_with(&scratch, &call->records.items[r],
+			if (audit_search_digest_with(&scratch, ctx, &call->records.items[r],
 						     digests[k]) == FOCAL_OK)
 				hits++;
 		}
 	}
 	jsonw_fini(&scratch);
+	EVP_MD_CTX_free(ctx);
 	jsonw_obj(&w);
 	jsonw_kint(&w, "search", (long long)au->seq);
 	jsonw_kstr(&w, "status", s != NULL ? "done" : "cancelled");

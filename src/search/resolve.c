@@ -747,8 +747,10 @@ static void merge_given_part(struct run_state *st, const struct skey *v, size_t 
 		const struct rec_info *ij = &st->info[v[j].rec];
 		size_t rk = uf_find(st->comp, v[k].rec), rj = uf_find(st->comp, v[j].rec), s;
 
+		/* the same name (one string: name_memo shares the keys of equal
+		 * names) is never a strict part of itself */
 		if (j == k || rj == rk || ij->gwords == NULL || ij->initial ||
-		    !words_strict_subset(ik->gwords, ij->gwords) ||
+		    ij->gwords == ik->gwords || !words_strict_subset(ik->gwords, ij->gwords) ||
 		    uf_compat(st->comp, rk, rj) != COMPAT_OK)
 			continue;
 		for (s = 0; s < nseen && seen[s] != rj; s++)
