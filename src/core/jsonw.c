@@ -386,8 +386,35 @@ void jsonw_json(struct jsonw *w, const json_t *j)
 	w->len += n;
 }
 
+/* "key":"value" in one piece when neither needs escaping, as most of a
+ * briefing's members: one reservation and two copies instead of a dozen
+ * calls.  Otherwise (or null) the general path; the text is the same. */
 void jsonw_kstr(struct jsonw *w, const char *key, const char *s)
 {
+	size_t kl, sl;
+	char *p;
+
+	if (s != NULL && !w->after_key) {
+		kl = strlen(key);
+		sl = strlen(s);
+		if (plain_run((const unsigned char *)key, 0, kl) == kl &&
+		    plain_run((const unsigned char *)s, 0, sl) == sl && kl + sl < SIZE_MAX / 2 &&
+		    jsonw_reserve(w, kl + sl + 6)) {
+			jsonw_sep(w); /* the comma, if any, fits in the reservation */
+			p = w->buf + w->len;
+			*p++ = '"';
+			memcpy(p, key, kl);
+			p += kl;
+			*p++ = '"';
+			*p++ = ':';
+			*p++ = '"';
+			memcpy(p, s, sl);
+			p += sl;
+			*p++ = '"';
+			w->len = (size_t)(p - w->buf);
+			return;
+		}
+	}
 	jsonw_key(w, key);
 	jsonw_str(w, s);
 }

@@ -102,6 +102,34 @@ static void test_every_byte_every_position(void **state)
 			}
 }
 
+/* jsonw_kstr's one-piece path (plain key and value) and its general path
+ * (anything to escape, null) side by side in one object, every pairing. */
+static void test_kstr_paths(void **state)
+{
+	static const char *const texts[] = { "", "plain", "with \"quote\"", "tab\there",
+					     "é", "\x01", "a/b", "0123456789abcdefghij" };
+
+	(void)state;
+	for (size_t a = 0; a < N(texts); a++) {
+		struct jsonw w;
+		json_t *o = json_object();
+
+		jsonw_init(&w, 1);
+		jsonw_obj(&w);
+		for (size_t b = 0; b < N(texts); b++) {
+			char key[64];
+
+			snprintf(key, sizeof(key), "%s%zu", texts[a], b);
+			jsonw_kstr(&w, key, texts[b]);
+			json_object_set_new(o, key, json_string(texts[b]));
+		}
+		jsonw_kstr(&w, "null", NULL);
+		json_object_set_new(o, "null", json_null());
+		jsonw_obj_end(&w);
+		assert_same(taken(&w), jansson_text(o));
+	}
+}
+
 static void test_numbers(void **state)
 {
 	static const double reals[] = {
@@ -278,6 +306,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_every_byte_every_position),
+		cmocka_unit_test(test_kstr_paths),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_nesting),
 		cmocka_unit_test(test_invalid_utf8),
