@@ -23,6 +23,9 @@
 #   --workers N      focald's worker threads; --sqlite-immutable: open the
 #                    SQLite files with immutable: true; --build DIR: measure
 #                    the focald of another build
+#   --audit-dir DIR  focald's audit log in DIR (e.g. /dev/shm): every search
+#                    waits for its begin entry's fdatasync; this separates the
+#                    disk's latency from focald's own
 #
 # Builds focald (scripts/build.sh -> build/) and bench/loadgen, starts a
 # throwaway PostgreSQL 15 (tests/integration/pg_server.sh), slapd when

@@ -420,27 +420,48 @@ static void *audit_writer_main(void *arg)
 	return NULL;
 }
 
+static bool audit_type_ok(const char *type)
+{
+	return strlen(type) < sizeof(((struct audit_ticket *)NULL)->type) &&
+	       type[strspn(type, "abcdefghijklmnopqrstuvwxyz0123456789._-")] == '\0';
+}
+
 int audit_submit(struct audit_ticket *t, const char *type, json_t *fields, struct focal_err *err)
 {
 	static const char *const reserved[] = { "seq", "prev", "ts", "ts_ms", "type" };
-	int64_t now = audit_log_now_ms();
-	int rc = FOCAL_OK;
+	char *body;
 
 	if (fields == NULL)
 		fields = json_object();
-	if (!json_is_object(fields) || strlen(type) >= sizeof(t->type) ||
-	    type[strspn(type, "abcdefghijklmnopqrstuvwxyz0123456789._-")] != '\0') {
+	if (!json_is_object(fields) || !audit_type_ok(type)) {
 		json_decref(fields);
 		return focal_err_set(err, FOCAL_E_INTERNAL, "bad audit entry type or fields");
 	}
 	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
 		json_object_del(fields, reserved[i]);
-	t->body = json_dumps(fields, JSON_COMPACT);
+	body = json_dumps(fields, JSON_COMPACT);
 	json_decref(fields);
-	if (t->body == NULL)
+	if (body == NULL)
 		return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
+	return audit_submit_text(t, type, body, err);
+}
+
+int audit_submit_text(struct audit_ticket *t, const char *type, char *body, struct focal_err *err)
+{
+	int64_t now = audit_log_now_ms();
+	size_t blen = body != NULL ? strlen(body) : 0;
+	int rc = FOCAL_OK;
+
+	t->body = NULL;
+	/* the writer splices the members after its own: an object, nothing else */
+	if (body == NULL || !audit_type_ok(type) || blen < 2 || body[0] != '{' ||
+	    body[blen - 1] != '}') {
+		free(body);
+		return focal_err_set(err, FOCAL_E_INTERNAL, "bad audit entry type or fields");
+	}
+	t->body = body;
 	/* refused here, not in the batch, where it would fail the others' entries */
-	if (strlen(t->body) > AUDIT_ENTRY_MAX - 256) {
+	if (blen > AUDIT_ENTRY_MAX - 256) {
 		free(t->body);
 		t->body = NULL;
 		return focal_err_set(err, FOCAL_E_LIMIT, "audit entry too large");

@@ -77,6 +77,13 @@ struct audit_ticket {
  * writer has stopped or its queue is full; then done() is not called. */
 int audit_submit(struct audit_ticket *t, const char *type, json_t *fields, struct focal_err *err);
 
+/* audit_submit with the fields already written as one compact JSON object
+ * (body, malloc'd, stolen; without the writer's members listed above): for
+ * entries too large to build as a jansson tree on the hot path (the end of
+ * a search). */
+int audit_submit_text(struct audit_ticket *t, const char *type, char *body,
+		      struct focal_err *err);
+
 /* Submits an entry and waits until it is durable (or refused).  Blocks: for
  * start-up, shutdown, tests and tools — never on an event loop.  *seq (may
  * be NULL) is the entry's number.  Returns FOCAL_OK or why not. */

@@ -55,5 +55,8 @@ uint64_t audit_search_seq(const struct audit_search *au);
 /* SHA-256 (hex) of a record as shown: its briefing JSON with sorted keys,
  * compact.  An auditor holding a record recomputes the same digest. */
 int audit_search_record_digest(const struct record *r, char out[65]);
+/* The same digest the slow way: the jansson tree dumped with JSON_SORT_KEYS
+ * (the definition the fast path is tested against). */
+int audit_search_record_digest_tree(const struct record *r, char out[65]);
 
 #endif

@@ -45,6 +45,9 @@ void jsonw_fini(struct jsonw *w);
  * without the NUL.  NULL if anything failed or a container is still open.
  * The writer is empty afterwards. */
 char *jsonw_take(struct jsonw *w, size_t *len);
+/* Empties the writer but keeps its buffer, to write another text in it
+ * (w->buf[0..w->len) is the text; not NUL-terminated). */
+void jsonw_clear(struct jsonw *w);
 
 void jsonw_obj(struct jsonw *w);
 void jsonw_obj_end(struct jsonw *w);

@@ -651,6 +651,32 @@ static void alerts_write(struct jsonw *w, const struct build *b)
 	jsonw_arr_end(w);
 }
 
+static bool same_text(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* briefing_alert_rank of alert record i, reusing an earlier alert's rank when
+ * its category and severity are the same text: many sources give the same
+ * wording, and ranking normalises and scans both texts.  A linear look-back
+ * over the alerts ranked so far, bounded so a hostile source cannot make it
+ * quadratic. */
+static enum alert_rank alert_rank_seen(const struct build *b, size_t i)
+{
+	const char *cat = record_get(b->recs[i], "category");
+	const char *sev = record_get(b->recs[i], "severity");
+	size_t from = b->nalerts > 64 ? b->nalerts - 64 : 0;
+
+	for (size_t a = b->nalerts; a-- > from;) {
+		const struct record *o = b->recs[b->alerts[a].rec];
+
+		if (same_text(record_get(o, "category"), cat) &&
+		    same_text(record_get(o, "severity"), sev))
+			return b->alerts[a].rank;
+	}
+	return briefing_alert_rank(b->recs[i]);
+}
+
 static int build_init(struct build *b, const struct search *s)
 {
 	size_t total = 0;
@@ -691,8 +717,11 @@ static int build_init(struct build *b, const struct search *s)
 	free(dup);
 	for (size_t i = 0; i < b->n; i++) {
 		b->alert_pos[i] = RESOLVE_NONE;
-		if (b->recs[i]->kind == ENTITY_ALERT)
-			b->alerts[b->nalerts++] = (struct ranked){ i, briefing_alert_rank(b->recs[i]) };
+		if (b->recs[i]->kind == ENTITY_ALERT) {
+			enum alert_rank rank = alert_rank_seen(b, i); /* reads nalerts */
+
+			b->alerts[b->nalerts++] = (struct ranked){ i, rank };
+		}
 	}
 	if (b->nalerts > 0)
 		qsort(b->alerts, b->nalerts, sizeof(*b->alerts), ranked_cmp);

@@ -288,6 +288,7 @@ struct rec_info {
 	const char *full;      /* persons: "given family" as the source wrote it */
 	const char *family;    /* persons: resolve_name_key(NULL, family) */
 	const char *given;     /* persons: the given name as the source gave it */
+	const char *family_raw; /* persons: the family name as the source gave it */
 	const char *gwords;    /* persons: resolve_name_key(given, NULL): the given
 				* names' phonetic words, sorted; NULL without any */
 	int bdate;             /* persons: yyyymmdd or 0 */
@@ -399,6 +400,8 @@ struct run_state {
 	struct skey *ids, *names, *families; /* sorted */
 	size_t nids, nnames, nfamilies;
 	size_t *ent_of_root;
+	size_t *memo; /* name_memo(): record index + 1 per slot, 0 free */
+	size_t memo_cap; /* a power of two, at least twice the records */
 };
 
 static void add_cand(struct run_state *st, size_t a, size_t b, enum resolve_why why)
@@ -514,6 +517,44 @@ static int full_name_of(struct run_state *st, struct rec_info *ri, const char *g
 	return ri->full != NULL ? FOCAL_OK : FOCAL_E_NOMEM;
 }
 
+static bool str_eq_null(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static uint32_t name_hash(const char *given, const char *family)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *p = given ? given : ""; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	h = (h ^ (given ? 1u : 2u)) * 16777619u;
+	for (const char *p = family ? family : ""; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return (h ^ (family ? 1u : 2u)) * 16777619u;
+}
+
+/* An earlier person record with the same given and family name, whose keys
+ * are copied instead of computed again (they depend on the two names only):
+ * one person found in 20 sources is 20 records with the same strings, and
+ * the phonetic keys are most of a record's cost.  Otherwise registers i and
+ * returns RESOLVE_NONE.  Without a table (out of memory) nothing is shared. */
+static size_t name_memo(struct run_state *st, size_t i, const char *given, const char *family)
+{
+	uint32_t mask = (uint32_t)st->memo_cap - 1, h;
+
+	if (st->memo == NULL)
+		return RESOLVE_NONE;
+	for (h = name_hash(given, family) & mask; st->memo[h] != 0; h = (h + 1) & mask) {
+		const struct rec_info *o = &st->info[st->memo[h] - 1];
+
+		if (str_eq_null(o->given, given) && str_eq_null(o->family_raw, family))
+			return st->memo[h] - 1;
+	}
+	st->memo[h] = i + 1;
+	return RESOLVE_NONE;
+}
+
 static int record_keys(struct run_state *st, size_t i)
 {
 	struct rec_info *ri = &st->info[i];
@@ -526,29 +567,43 @@ static int record_keys(struct run_state *st, size_t i)
 	if (r->kind == ENTITY_PERSON) {
 		const char *given = record_get(r, "given_name"), *family = record_get(r, "family_name");
 		char idbuf[NORMALIZE_MAX];
+		size_t same;
 		int il;
 
 		ri->given = given;
+		ri->family_raw = family;
 		ri->bdate = date_of(record_get(r, "birth_date"));
-		if ((rc = name_key_of(&st->arena, given, family, &ri->name)) != FOCAL_OK ||
-		    (rc = name_key_of(&st->arena, NULL, family, &ri->family)) != FOCAL_OK ||
-		    (rc = name_key_of(&st->arena, given, NULL, &ri->gwords)) != FOCAL_OK ||
-		    (rc = joined_key_of(st, ri, given, family)) != FOCAL_OK ||
-		    (rc = full_name_of(st, ri, given, family)) != FOCAL_OK)
-			return rc;
-		/* "J." / "J": the given name is one letter; the first character
-		 * is kept so that initials are only compared with names that
-		 * start with it */
-		il = given != NULL ? normalize_identifier(given, idbuf, sizeof(idbuf)) : 0;
-		if (il > 0) {
-			size_t cl = 1;
+		if ((same = name_memo(st, i, given, family)) != RESOLVE_NONE) {
+			const struct rec_info *o = &st->info[same];
 
-			while (cl < (size_t)il && cl < sizeof(ri->first) - 1 &&
-			       ((unsigned char)idbuf[cl] & 0xC0) == 0x80)
-				cl++;
-			memcpy(ri->first, idbuf, cl);
-			ri->first[cl] = '\0';
-			ri->initial = (size_t)il == cl && !(idbuf[0] >= '0' && idbuf[0] <= '9');
+			ri->name = o->name;
+			ri->family = o->family;
+			ri->gwords = o->gwords;
+			ri->joined = o->joined;
+			ri->full = o->full;
+			ri->initial = o->initial;
+			memcpy(ri->first, o->first, sizeof(ri->first));
+		} else {
+			if ((rc = name_key_of(&st->arena, given, family, &ri->name)) != FOCAL_OK ||
+			    (rc = name_key_of(&st->arena, NULL, family, &ri->family)) != FOCAL_OK ||
+			    (rc = name_key_of(&st->arena, given, NULL, &ri->gwords)) != FOCAL_OK ||
+			    (rc = joined_key_of(st, ri, given, family)) != FOCAL_OK ||
+			    (rc = full_name_of(st, ri, given, family)) != FOCAL_OK)
+				return rc;
+			/* "J." / "J": the given name is one letter; the first
+			 * character is kept so that initials are only compared
+			 * with names that start with it */
+			il = given != NULL ? normalize_identifier(given, idbuf, sizeof(idbuf)) : 0;
+			if (il > 0) {
+				size_t cl = 1;
+
+				while (cl < (size_t)il && cl < sizeof(ri->first) - 1 &&
+				       ((unsigned char)idbuf[cl] & 0xC0) == 0x80)
+					cl++;
+				memcpy(ri->first, idbuf, cl);
+				ri->first[cl] = '\0';
+				ri->initial = (size_t)il == cl && !(idbuf[0] >= '0' && idbuf[0] <= '9');
+			}
 		}
 	}
 	st->comp[i].parent = i;
@@ -692,8 +747,10 @@ static void merge_given_part(struct run_state *st, const struct skey *v, size_t 
 		const struct rec_info *ij = &st->info[v[j].rec];
 		size_t rk = uf_find(st->comp, v[k].rec), rj = uf_find(st->comp, v[j].rec), s;
 
+		/* the same name (one string: name_memo shares the keys of equal
+		 * names) is never a strict part of itself */
 		if (j == k || rj == rk || ij->gwords == NULL || ij->initial ||
-		    !words_strict_subset(ik->gwords, ij->gwords) ||
+		    ij->gwords == ik->gwords || !words_strict_subset(ik->gwords, ij->gwords) ||
 		    uf_compat(st->comp, rk, rj) != COMPAT_OK)
 			continue;
 		for (s = 0; s < nseen && seen[s] != rj; s++)
@@ -1496,6 +1553,9 @@ int resolve_records(const struct record *const *recs, size_t n, struct resolve_r
 	res->entity_of = malloc((n + 1) * sizeof(*res->entity_of));
 	if (res->entity_of == NULL)
 		goto out;
+	for (st.memo_cap = 16; st.memo_cap < 2 * n; st.memo_cap *= 2)
+		;
+	st.memo = calloc(st.memo_cap, sizeof(*st.memo)); /* optional: NULL shares nothing */
 	for (size_t i = 0; i < n; i++)
 		if ((rc = record_keys(&st, i)) != FOCAL_OK)
 			goto out;
@@ -1513,6 +1573,7 @@ out:
 	free(st.comp);
 	free(st.cand);
 	free(st.ent_of_root);
+	free(st.memo);
 	free(st.ids);
 	free(st.names);
 	free(st.families);

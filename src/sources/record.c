@@ -124,12 +124,20 @@ int record_add_field(struct record_set *s, struct record *r, const char *name, c
 		return FOCAL_E_NOMEM;
 	memcpy(copy, value, len);
 	copy[len] = '\0';
-	nf = realloc(r->fields, (r->nfields + 1) * sizeof(*nf));
-	if (nf == NULL) {
-		free(copy);
-		return FOCAL_E_NOMEM;
+	/* the array's capacity is implied by nfields: 4, then powers of two
+	 * (a realloc per field was a tenth of mapping a row).  Code that
+	 * shrinks nfields (policy redaction) only makes the implied capacity
+	 * smaller than the real one, which is safe. */
+	if (r->nfields == 0 || (r->nfields >= 4 && (r->nfields & (r->nfields - 1)) == 0)) {
+		size_t cap = r->nfields == 0 ? 4 : 2 * r->nfields;
+
+		nf = realloc(r->fields, cap * sizeof(*nf));
+		if (nf == NULL) {
+			free(copy);
+			return FOCAL_E_NOMEM;
+		}
+		r->fields = nf;
 	}
-	r->fields = nf;
 	r->fields[r->nfields].name = name;
 	r->fields[r->nfields].value = copy;
 	r->nfields++;

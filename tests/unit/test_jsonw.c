@@ -69,6 +69,67 @@ static void test_strings(void **state)
 	}
 }
 
+/* Every byte value 1..255 at every position of strings long enough for the
+ * word-at-a-time scan (and its tail): the same text as jansson, or for a
+ * byte that is not UTF-8 on its own, U+FFFD in its place. */
+static void test_every_byte_every_position(void **state)
+{
+	(void)state;
+	for (int b = 1; b < 256; b++)
+		for (size_t len = 1; len <= 19; len++)
+			for (size_t pos = 0; pos < len; pos++) {
+				char in[24], want_in[24 + 3];
+				struct jsonw w;
+				size_t o = 0;
+
+				memset(in, 'a' + (int)(len % 26), len);
+				in[len] = '\0';
+				in[pos] = (char)b;
+				/* jansson refuses a lone byte >= 0x80: compare with
+				 * what jsonw promises instead */
+				for (size_t i = 0; i < len; i++) {
+					if ((unsigned char)in[i] >= 0x80) {
+						memcpy(want_in + o, "\xEF\xBF\xBD", 3);
+						o += 3;
+					} else {
+						want_in[o++] = in[i];
+					}
+				}
+				want_in[o] = '\0';
+				jsonw_init(&w, 1);
+				jsonw_str(&w, in);
+				assert_same(taken(&w), jansson_text(json_string(want_in)));
+			}
+}
+
+/* jsonw_kstr's one-piece path (plain key and value) and its general path
+ * (anything to escape, null) side by side in one object, every pairing. */
+static void test_kstr_paths(void **state)
+{
+	static const char *const texts[] = { "", "plain", "with \"quote\"", "tab\there",
+					     "é", "\x01", "a/b", "0123456789abcdefghij" };
+
+	(void)state;
+	for (size_t a = 0; a < N(texts); a++) {
+		struct jsonw w;
+		json_t *o = json_object();
+
+		jsonw_init(&w, 1);
+		jsonw_obj(&w);
+		for (size_t b = 0; b < N(texts); b++) {
+			char key[64];
+
+			snprintf(key, sizeof(key), "%s%zu", texts[a], b);
+			jsonw_kstr(&w, key, texts[b]);
+			json_object_set_new(o, key, json_string(texts[b]));
+		}
+		jsonw_kstr(&w, "null", NULL);
+		json_object_set_new(o, "null", json_null());
+		jsonw_obj_end(&w);
+		assert_same(taken(&w), jansson_text(o));
+	}
+}
+
 static void test_numbers(void **state)
 {
 	static const double reals[] = {
@@ -244,6 +305,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_every_byte_every_position),
+		cmocka_unit_test(test_kstr_paths),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_nesting),
 		cmocka_unit_test(test_invalid_utf8),
