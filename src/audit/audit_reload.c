@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sodium.h>
 
 #include "audit/audit.h"
 #include "core/config.h"
@@ -45,14 +46,9 @@ static json_t *audit_reload_missing(const struct config *a, const struct config 
 
 static json_t *audit_reload_hex(const unsigned char h[32])
 {
-	static const char digits[] = "0123456789abcdef";
 	char hex[65];
 
-	for (size_t i = 0; i < 32; i++) {
-		hex[2 * i] = digits[h[i] >> 4];
-		hex[2 * i + 1] = digits[h[i] & 15];
-	}
-	hex[64] = '\0';
+	sodium_bin2hex(hex, 65, h, 32);
 	return json_string(hex);
 }
 
@@ -130,7 +126,6 @@ int audit_reload_applied(const struct config *old, const struct config *cfg, con
 /* SHA-256 (hex) of the file at path, or false when it cannot be read. */
 static bool audit_reload_file_digest(const char *path, char out[65])
 {
-	static const char digits[] = "0123456789abcdef";
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	FILE *f = path != NULL ? fopen(path, "rb") : NULL;
 	unsigned char buf[8192], h[32];
@@ -142,13 +137,8 @@ static bool audit_reload_file_digest(const char *path, char out[65])
 		ok = total <= AUDIT_RELOAD_FILE_MAX && EVP_DigestUpdate(ctx, buf, n) == 1;
 	}
 	ok = ok && !ferror(f) && EVP_DigestFinal_ex(ctx, h, NULL) == 1;
-	if (ok) {
-		for (size_t i = 0; i < 32; i++) {
-			out[2 * i] = digits[h[i] >> 4];
-			out[2 * i + 1] = digits[h[i] & 15];
-		}
-		out[64] = '\0';
-	}
+	if (ok)
+		sodium_bin2hex(out, 65, h, 32);
 	if (f != NULL)
 		fclose(f);
 	EVP_MD_CTX_free(ctx);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 
 #include "audit/audit.h"
 #include "audit/audit_config.h"
@@ -148,7 +149,6 @@ static void sha256_fetch(void)
  * tear-down cost more than hashing a record of a few hundred bytes. */
 static int audit_search_sha256_hex(EVP_MD_CTX *ctx, const char *text, size_t len, char out[65])
 {
-	static const char digits[] = "0123456789abcdef";
 	unsigned char h[32];
 	unsigned int hl = 0;
 
@@ -162,11 +162,7 @@ static int audit_search_sha256_hex(EVP_MD_CTX *ctx, const char *text, size_t len
 	}
 	if (hl != sizeof(h))
 		return FOCAL_E_INTERNAL;
-	for (size_t i = 0; i < 32; i++) {
-		out[2 * i] = digits[h[i] >> 4];
-		out[2 * i + 1] = digits[h[i] & 15];
-	}
-	out[64] = '\0';
+	sodium_bin2hex(out, 65, h, 32);
 	return FOCAL_OK;
 }
 

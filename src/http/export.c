@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 
 #include "search/briefing.h"
 #include "search/fanout.h"
@@ -39,7 +40,6 @@ const char *export_content_type(enum export_format f)
 /* The record as it is hashed for the audit log, and its SHA-256 (hex). */
 static char *export_record_text(const struct record *r, char digest[65])
 {
-	static const char digits[] = "0123456789abcdef";
 	json_t *o = briefing_record_json(r);
 	char *text = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	unsigned char h[32];
@@ -49,11 +49,7 @@ static char *export_record_text(const struct record *r, char digest[65])
 		free(text);
 		return NULL;
 	}
-	for (size_t i = 0; i < 32; i++) {
-		digest[2 * i] = digits[h[i] >> 4];
-		digest[2 * i + 1] = digits[h[i] & 15];
-	}
-	digest[64] = '\0';
+	sodium_bin2hex(digest, 65, h, 32);
 	return text;
 }
 

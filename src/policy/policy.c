@@ -9,6 +9,7 @@
 #include <event2/http.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 
 #include "auth/auth.h"
 #include "auth/principal.h"
@@ -378,17 +379,12 @@ const struct policy *policy_of(const struct config *cfg)
 
 json_t *policy_identity_json(const struct config *cfg)
 {
-	static const char digits[] = "0123456789abcdef";
 	const struct policy_config *pc = cfg != NULL ? cfg->policy : NULL;
 	char hex[65];
 
 	if (pc == NULL || pc->pol == NULL)
 		return json_pack("{s:n, s:n, s:i}", "file", "sha256", "rules", 0);
-	for (size_t i = 0; i < 32; i++) {
-		hex[2 * i] = digits[pc->pol->sha256[i] >> 4];
-		hex[2 * i + 1] = digits[pc->pol->sha256[i] & 15];
-	}
-	hex[64] = '\0';
+	sodium_bin2hex(hex, 65, pc->pol->sha256, 32);
 	return json_pack("{s:s, s:s, s:I}", "file", pc->file ? pc->file : "(built-in policy)",
 			 "sha256", hex, "rules", (json_int_t)pc->pol->nrules);
 }
