@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sodium.h>
 
 int audit_log_keygen(const char *priv_path, const char *pub_path, struct focal_err *err)
 {
@@ -160,17 +161,6 @@ bool audit_log_checkpoint_valid(EVP_PKEY *pub, const struct audit_checkpoint *c)
 	return ok;
 }
 
-static void audit_log_hexn(const uint8_t *b, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 char *audit_log_checkpoint_line(const struct audit_checkpoint *c)
 {
 	char root[2 * MERKLE_HASH + 1], sig[2 * AUDIT_SIG_LEN + 1], ts[32];
@@ -178,7 +168,7 @@ char *audit_log_checkpoint_line(const struct audit_checkpoint *c)
 	char *s;
 
 	merkle_hex(c->root, root);
-	audit_log_hexn(c->sig, AUDIT_SIG_LEN, sig);
+	sodium_bin2hex(sig, sizeof(sig), c->sig, AUDIT_SIG_LEN);
 	audit_log_iso_time(c->ts_ms, ts);
 	o = json_pack("{s:I, s:s, s:I, s:s, s:s}", "size", (json_int_t)c->size, "root", root,
 		      "ts_ms", (json_int_t)c->ts_ms, "ts", ts, "sig", sig);

@@ -10,6 +10,7 @@
 
 #include <openssl/evp.h>
 #include <string.h>
+#include <sodium.h>
 
 static void merkle_hash2(uint8_t prefix, const void *a, size_t alen, const void *b, size_t blen,
 			 uint8_t out[MERKLE_HASH])
@@ -243,13 +244,7 @@ void merkle_frontier_root(const struct merkle_frontier *f, uint8_t out[MERKLE_HA
 
 void merkle_hex(const uint8_t h[MERKLE_HASH], char out[2 * MERKLE_HASH + 1])
 {
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < MERKLE_HASH; i++) {
-		out[2 * i] = digits[h[i] >> 4];
-		out[2 * i + 1] = digits[h[i] & 15];
-	}
-	out[2 * MERKLE_HASH] = '\0';
+	sodium_bin2hex(out, 2 * MERKLE_HASH + 1, h, MERKLE_HASH);
 }
 
 static int merkle_nibble(char c)

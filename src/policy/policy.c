@@ -156,47 +156,48 @@ static int policy_from_doc(struct cfg_doc *doc, const struct config *cfg, struct
 	return FOCAL_OK;
 }
 
-int policy_load_file_all(const char *path, const struct config *cfg, struct policy **out,
-			 struct policy_errors *all, struct focal_err *err)
+/* Finishes a load: doc as cfg_doc_load_* left it (loaded = its result, e its
+ * error), parsed into *out with every error collected in all (or a local
+ * list) and joined into err. */
+static int policy_load_doc(int loaded, struct cfg_doc *doc, const struct focal_err *e,
+			   const struct config *cfg, struct policy **out,
+			   struct policy_errors *all, struct focal_err *err)
 {
 	struct policy_errors own;
 	struct policy_errors *errs = all != NULL ? all : &own;
-	struct cfg_doc doc;
-	struct focal_err e;
-	int rc;
+	int rc = loaded;
 
 	*out = NULL;
 	errs->n = errs->total = 0;
-	if ((rc = cfg_doc_load_file(&doc, path, &e)) == FOCAL_OK)
-		rc = policy_from_doc(&doc, cfg, out, errs);
+	if (rc == FOCAL_OK)
+		rc = policy_from_doc(doc, cfg, out, errs);
 	else
-		policy_errors_add(errs, &e);
-	cfg_doc_free(&doc);
+		policy_errors_add(errs, e);
+	cfg_doc_free(doc);
 	if (rc != FOCAL_OK)
 		policy_errors_join(errs, err);
 	return rc;
+}
+
+int policy_load_file_all(const char *path, const struct config *cfg, struct policy **out,
+			 struct policy_errors *all, struct focal_err *err)
+{
+	struct cfg_doc doc;
+	struct focal_err e;
+	int loaded = cfg_doc_load_file(&doc, path, &e);
+
+	return policy_load_doc(loaded, &doc, &e, cfg, out, all, err);
 }
 
 int policy_load_string_all(const char *name, const char *text, size_t len,
 			   const struct config *cfg, struct policy **out,
 			   struct policy_errors *all, struct focal_err *err)
 {
-	struct policy_errors own;
-	struct policy_errors *errs = all != NULL ? all : &own;
 	struct cfg_doc doc;
 	struct focal_err e;
-	int rc;
+	int loaded = cfg_doc_load_string(&doc, name, text, len, &e);
 
-	*out = NULL;
-	errs->n = errs->total = 0;
-	if ((rc = cfg_doc_load_string(&doc, name, text, len, &e)) == FOCAL_OK)
-		rc = policy_from_doc(&doc, cfg, out, errs);
-	else
-		policy_errors_add(errs, &e);
-	cfg_doc_free(&doc);
-	if (rc != FOCAL_OK)
-		policy_errors_join(errs, err);
-	return rc;
+	return policy_load_doc(loaded, &doc, &e, cfg, out, all, err);
 }
 
 int policy_load_file(const char *path, const struct config *cfg, struct policy **out,

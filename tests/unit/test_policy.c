@@ -26,6 +26,7 @@
 #include "sources/breaker.h"
 #include "sources/record.h"
 #include "sources/source.h"
+#include "testutil.h"
 
 enum { PUB = 0, REG, WANTED, REPORTS, PLATES };
 
@@ -54,25 +55,7 @@ static const char config_head[] =
 /* Replaces every "@DB@" in text by dbpath (caller frees). */
 static char *with_db(const char *text)
 {
-	size_t n = strlen(text) + 1;
-	const char *p;
-	char *out, *o;
-
-	for (p = text; (p = strstr(p, "@DB@")) != NULL; p += 4)
-		n += strlen(dbpath);
-	out = malloc(n);
-	assert_non_null(out);
-	for (o = out, p = text; *p != '\0';) {
-		if (strncmp(p, "@DB@", 4) == 0) {
-			memcpy(o, dbpath, strlen(dbpath));
-			o += strlen(dbpath);
-			p += 4;
-		} else {
-			*o++ = *p++;
-		}
-	}
-	*o = '\0';
-	return out;
+	return testutil_replace(text, "@DB@", dbpath);
 }
 
 static int setup(void **state)
