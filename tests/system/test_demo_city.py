@@ -311,7 +311,8 @@ def test_hop_duplicates_shown_once():
     check(len(pushed) == len(set(pushed)), "an alert pushed twice: %s" % pushed)
     final = [d for e, d in events if e == "briefing"]
     check(len(final) == 1 and sorted(pushed) == sorted(ids(final[0]["alerts"])),
-          "pushed %s, briefing %s" % (pushed, final and ids(final[0]["alerts"])))
+          "pushed %s, briefing %s; focald's log ends: %s" % (
+              pushed, final and ids(final[0]["alerts"]), CITY_RT.focald.read_log()[-4000:]))
 
 
 TESTS = [test_load, test_evaluation_targets, test_hop_through_http_to_postgres,
