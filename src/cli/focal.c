@@ -43,9 +43,11 @@ static size_t on_data(char *ptr, size_t size, size_t n, void *arg)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: focal search [--json] [--url URL] [--cacert FILE] [--purpose P]\n"
-		   "                    [--case REF] [--justification TEXT]\n"
+	fprintf(f, "usage: focal search [--json [--records]] [--url URL] [--cacert FILE]\n"
+		   "                    [--purpose P] [--case REF] [--justification TEXT]\n"
 		   "                    [--export csv|jsonl] \"text\"\n"
+		   "  --records adds each source's raw records (with their entity) to the JSON\n"
+		   "  briefing; the printed briefing never shows them\n"
 		   "  --export writes the records to stdout for a case file (needs --purpose,\n"
 		   "  --case and the policy's export permission)\n"
 		   "  URL defaults to $FOCAL_URL or https://127.0.0.1:8443\n"
@@ -61,6 +63,7 @@ static int cmd_search(int argc, char **argv)
 		{ "case", required_argument, NULL, 'r' }, { "help", no_argument, NULL, 'h' },
 		{ "justification", required_argument, NULL, 'J' },
 		{ "export", required_argument, NULL, 'x' },
+		{ "records", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *url = getenv("FOCAL_URL"), *cacert = getenv("FOCAL_CACERT");
@@ -68,7 +71,7 @@ static int cmd_search(int argc, char **argv)
 	struct response resp = { 0 };
 	struct curl_slist *hdrs = NULL;
 	char endpoint[1024], errbuf[CURL_ERROR_SIZE] = "", auth[128];
-	bool json_out = false;
+	bool json_out = false, records = false;
 	json_t *req = NULL, *b = NULL;
 	char *body = NULL;
 	long status = 0;
@@ -84,12 +87,18 @@ static int cmd_search(int argc, char **argv)
 		case 'r': case_ref = optarg; break;
 		case 'J': justification = optarg; break;
 		case 'x': export = optarg; break;
+		case 'R': records = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
 	if (optind + 1 != argc) {
 		usage(stderr);
+		return 2;
+	}
+	if (records && (!json_out || export != NULL)) {
+		/* asked for and never shown: the bytes would be sent for nothing */
+		fprintf(stderr, "focal: --records goes with --json (and not with --export)\n");
 		return 2;
 	}
 	snprintf(endpoint, sizeof(endpoint), "%s/v1/search", url ? url : "https://127.0.0.1:8443");
@@ -106,6 +115,8 @@ static int cmd_search(int argc, char **argv)
 		json_object_set_new(req, "justification", json_string(justification));
 	if (export != NULL)
 		json_object_set_new(req, "export", json_string(export));
+	if (records)
+		json_object_set_new(req, "records", json_true());
 	body = json_dumps(req, JSON_COMPACT);
 	curl = curl_easy_init();
 	if (body == NULL || curl == NULL)

@@ -13,8 +13,9 @@
  *                     conflicts marked, alerts and related entities linked
  *   possible_matches  entities that may be one of the above but could not be
  *                     merged (a birth date missing, ...), with the reason
- *   records           the canonical records as each source gave them, each
- *                     naming its entity (for tools and audit)
+ *   records           only when the request asked ("records": true, query.h):
+ *                     the canonical records as each source gave them, each
+ *                     naming its entity (for tools and evaluation)
  *   sources           one status line per source asked (ok/truncated/timeout/
  *                     error/unavailable, rows, ms, reason)
  *   summary           counts, how many configured sources were not searched, and

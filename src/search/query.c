@@ -297,7 +297,7 @@ int query_request_from_json(const json_t *body, struct query_request **out,
 			    struct focal_err *err)
 {
 	static const char *const members[] = { "q", "fields", "kind", "purpose", "case_ref",
-					       "justification", NULL };
+					       "justification", "records", NULL };
 	struct query_request *r = NULL;
 	const char *key;
 	json_t *v, *fields, *kind;
@@ -314,7 +314,7 @@ int query_request_from_json(const json_t *body, struct query_request **out,
 		if (members[i] == NULL)
 			return focal_err_set(err, FOCAL_E_INVAL,
 					     "unknown member \"%s\"; expected q, fields, kind, "
-					     "purpose, case_ref, justification", key);
+					     "purpose, case_ref, justification, records", key);
 	}
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
@@ -324,6 +324,12 @@ int query_request_from_json(const json_t *body, struct query_request **out,
 	    (rc = dup_member(body, "case_ref", QUERY_FIELD_MAX, &r->case_ref, err)) != 0 ||
 	    (rc = dup_member(body, "justification", QUERY_TEXT_MAX, &r->justification, err)) != 0)
 		goto fail;
+	v = json_object_get(body, "records");
+	if (v != NULL && !json_is_boolean(v)) {
+		rc = focal_err_set(err, FOCAL_E_INVAL, "\"records\" must be true or false");
+		goto fail;
+	}
+	r->with_records = json_is_true(v);
 	fields = json_object_get(body, "fields");
 	if (r->text == NULL && fields == NULL) {
 		rc = focal_err_set(err, FOCAL_E_INVAL, "nothing to search: give \"q\" or \"fields\"");

@@ -66,6 +66,7 @@ struct query_request {
 	char *purpose;  /* owned; may be NULL */
 	char *case_ref; /* owned; may be NULL */
 	char *justification; /* owned; may be NULL: free text asked for by policy prompts */
+	bool with_records;   /* "records": true: the briefing carries its records array */
 	struct query *interp; /* owned array */
 	size_t ninterp;
 };
@@ -83,12 +84,15 @@ void query_clear(struct query *q);
 
 /* Parses a JSON request body:
  *   {"q": "free text", "fields": {"family_name": "...", ...},
- *    "kind": "person", "purpose": "...", "case_ref": "...", "justification": "..."}
+ *    "kind": "person", "purpose": "...", "case_ref": "...", "justification": "...",
+ *    "records": true}
  * Unknown members, wrong types, over-long values and an empty query are
  * errors (FOCAL_E_INVAL) whose message names the member.  Free text is read by
  * classify_text (classify.h); explicit fields are taken as given, except that
  * national_number, phone and birth_date are put in their canonical forms (and
- * a bad one is an error naming the field).  Every
+ * a bad one is an error naming the field).  "records" (a boolean, default
+ * false) asks for the briefing's records array (tools; the officer's views
+ * need only entities and alerts).  Every
  * interpretation then gets QP_TEXT and the derived keys.  *out is owned by the
  * caller (query_request_free). */
 int query_request_from_json(const json_t *body, struct query_request **out,

@@ -230,10 +230,33 @@ def test_dev_flag_is_logged_loudly_and_search_works():
         check('"event":"insecure_mode"' in log and '"level":"warn"' in log, log)
         status, doc = d.search({"q": "Jan Peeters"})
         check(status == 200, status)
-        check(len(doc["records"]) == 2, doc["records"])
+        # the raw records only when asked: the officer's views read entities
+        check("records" not in doc, sorted(doc))
+        check(len(doc["entities"]) == 2, doc["entities"])
         check(doc["alerts"][0]["fields"]["instruction"] == "Aanhouden en PV opstellen",
               doc["alerts"])
         check(doc["sources"][0]["status"] == "ok", doc["sources"])
+        status, full = d.search({"q": "Jan Peeters", "records": True})
+        check(status == 200, status)
+        ids = {e["id"] for e in full["entities"]}
+        check(sorted(r["fields"]["national_number"] for r in full["records"]) ==
+              ["85073003328", "90010100112"] and
+              all(r["source"] == "bevolking" and r["entity"] in ids for r in full["records"]),
+              full.get("records"))
+        check({k for k in full if k != "records"} == set(doc), (sorted(full), sorted(doc)))
+        status, doc = d.search({"q": "Jan Peeters", "records": False})
+        check(status == 200 and "records" not in doc, (status, doc))
+        for bad in ("yes", 1, None, [True]):
+            status, doc = d.search({"q": "Jan Peeters", "records": bad})
+            check(status == 400 and doc["error"]["message"] == '"records" must be true or false',
+                  (bad, status, doc))
+        # the stream's final briefing follows the same rule
+        for ask, want in ((None, False), (True, True)):
+            body = {"q": "Jan Peeters"} if ask is None else {"q": "Jan Peeters", "records": ask}
+            final = [data for ev, data in d.search_stream(body) if ev == "briefing"]
+            check(len(final) == 1 and ("records" in final[0]) == want and
+                  len(final[0].get("records", [])) == (2 if want else 0),
+                  (ask, final and sorted(final[0])))
         _, headers, _ = d.request("GET", "/healthz")
         check("max-age=" in headers.get("Strict-Transport-Security", ""), headers)
         check(headers.get("Cache-Control") == "no-store", headers)
@@ -274,7 +297,8 @@ def test_search_reaches_all_four_connector_kinds():
             check(st[name]["status"] == "ok" and st[name]["rows"] >= 1,
                   "%s: %s" % (name, st.get(name)))
         by_source = {}
-        for r in doc["records"]:
+        _, full = d.search({"q": "Jan Peeters", "records": True})
+        for r in full["records"]:
             by_source.setdefault(r["source"], []).append(r)
         for name in ["signalements", "gemeentepersoneel", "voertuigen_api"]:
             check(any(r["fields"].get("family_name") == "Peeters" for r in by_source[name]),
@@ -317,7 +341,7 @@ def test_faulty_sources_never_delay_or_break_the_answer():
         rss0 = d.rss_kb()
         for _ in range(2):
             t0 = time.time()
-            status, doc = d.search({"q": "Jan Peeters"})
+            status, doc = d.search({"q": "Jan Peeters", "records": True})
             elapsed = time.time() - t0
             check(status == 200, status)
             check(elapsed < 1.0 + 0.6, "answer took %.2fs with 1 s source deadlines" % elapsed)
@@ -394,7 +418,7 @@ def test_injection_reaches_sources_only_as_data():
             for name in ["bevolking", "signalements", "gemeentepersoneel"]:
                 check(st[name]["status"] == "ok" and st[name]["rows"] == 0,
                       "%r reached %s as code: %s" % (term, name, st[name]))
-            status, doc = d.search({"fields": {"plate": term}, "kind": "plate"})
+            status, doc = d.search({"fields": {"plate": term}, "kind": "plate", "records": True})
             rec = [r for r in doc["records"] if r["source"] == "echo"][0]["fields"]
             check(rec["plate"] == term, "echo saw %r for %r" % (rec.get("plate"), term))
             check(rec["model"] == "/echo/fixed" and rec["make"] == "1",
@@ -645,6 +669,14 @@ def test_cli_prints_warnings_first_and_json():
                              env=env, capture_output=True, text=True, timeout=30)
         doc = json.loads(out.stdout)
         check(len(doc["alerts"]) == 1, doc)
+        check("records" not in doc, sorted(doc))
+        out = subprocess.run([os.path.join(BUILD, "focal"), "search", "--json", "--records",
+                              "Jan Peeters"], env=env, capture_output=True, text=True, timeout=30)
+        check(out.returncode == 0 and len(json.loads(out.stdout)["records"]) == 2,
+              out.stdout + out.stderr)
+        out = subprocess.run([os.path.join(BUILD, "focal"), "search", "--records", "Jan Peeters"],
+                             env=env, capture_output=True, text=True, timeout=30)
+        check(out.returncode == 2 and "--records goes with --json" in out.stderr, out.stderr)
         bad = subprocess.run([os.path.join(BUILD, "focal"), "search", "Jan"],
                              env=dict(env, FOCAL_CACERT="/etc/hostname"),
                              capture_output=True, text=True, timeout=30)

@@ -411,7 +411,7 @@ static void test_briefing_of_search(void **state)
 	struct timeval tv = { 10, 0 };
 	bool expired = false;
 	struct event *safety;
-	json_t *b, *alerts, *sources, *records, *summary, *src, *jan, *jan90, *anon, *car, *x;
+	json_t *b, *alerts, *sources, *records, *summary, *src, *jan, *jan90, *anon, *car, *x, *y;
 	char text[512];
 	const char *jan_id, *car_id;
 
@@ -544,8 +544,16 @@ static void test_briefing_of_search(void **state)
 	assert_int_equal(json_integer_value(json_array_get(json_object_get(jan, "possible_alerts"), 0)),
 			 0);
 
+	/* the records array only when the request asked for it ("records": true,
+	 * which query_request_from_json sets; req is the search's, so changing it
+	 * here is what the request would have said) */
+	assert_null(json_object_get(b, "records"));
+	req->with_records = true;
+	x = briefing_json(s);
+	req->with_records = false;
+	assert_non_null(x);
 	/* the other records as the sources gave them, each naming its entity */
-	records = json_object_get(b, "records");
+	records = json_object_get(x, "records");
 	assert_int_equal(json_array_size(records), 3 + 2 + 2 + 1);
 	for (size_t i = 0; i < json_array_size(records); i++) {
 		json_t *r = json_array_get(records, i);
@@ -558,6 +566,16 @@ static void test_briefing_of_search(void **state)
 	assert_string_equal(sval(json_array_get(records, 3), "entity"), jan_id); /* registry */
 	assert_string_equal(sval(json_array_get(records, 5), "entity"), jan_id); /* police */
 	assert_string_equal(sval(json_array_get(records, 7), "entity"), car_id);
+	/* and otherwise the same briefing: records is the only key it adds */
+	json_object_del(x, "records");
+	json_object_del(x, "elapsed_ms");
+	json_object_del(json_object_get(x, "summary"), "resolve_ms");
+	y = json_deep_copy(b);
+	json_object_del(y, "elapsed_ms");
+	json_object_del(json_object_get(y, "summary"), "resolve_ms");
+	assert_true(json_equal(x, y));
+	json_decref(y);
+	json_decref(x);
 
 	/* one status line per source asked */
 	sources = json_object_get(b, "sources");

@@ -250,6 +250,10 @@ static void test_errors(void **state)
 		{ "{\"q\": \"Jan\\u0000Peeters\"}", "without control characters" },
 		{ "{\"fields\": {\"family_name\": \"Jan\\u0000X\"}}", "field \"family_name\" must be text" },
 		{ "{\"q\": \"x\", \"purpose\": \"a\\tb\"}", "\"purpose\" must be text" },
+		/* "records" is a JSON boolean: text, numbers and null are refused */
+		{ "{\"q\": \"x\", \"records\": \"yes\"}", "\"records\" must be true or false" },
+		{ "{\"q\": \"x\", \"records\": 1}", "\"records\" must be true or false" },
+		{ "{\"q\": \"x\", \"records\": null}", "\"records\" must be true or false" },
 		{ "{\"fields\": {}}", "\"fields\" must be a non-empty object" },
 		{ "{\"fields\": [\"x\"]}", "\"fields\" must be a non-empty object" },
 		{ "{\"fields\": {\"surname\": \"x\"}}", "unknown field \"surname\"" },
@@ -352,6 +356,36 @@ static void test_request_json(void **state)
 	query_request_free(r);
 }
 
+/* "records" (the briefing's records array) is off unless asked for, and
+ * not repeated in the interpretations the briefing and the audit log show. */
+static void test_records_member(void **state)
+{
+	static const struct {
+		const char *json;
+		bool with_records;
+	} table[] = {
+		{ "{\"q\": \"Peeters\"}", false },
+		{ "{\"q\": \"Peeters\", \"records\": false}", false },
+		{ "{\"q\": \"Peeters\", \"records\": true}", true },
+		{ "{\"fields\": {\"family_name\": \"Peeters\"}, \"records\": true}", true },
+	};
+	struct query_request *r;
+	struct focal_err err;
+	json_t *j;
+
+	(void)state;
+	for (size_t i = 0; i < N(table); i++) {
+		if (req(table[i].json, &r, &err) != FOCAL_OK)
+			fail_msg("%s: %s", table[i].json, err.msg);
+		if (r->with_records != table[i].with_records)
+			fail_msg("%s: with_records %d", table[i].json, r->with_records);
+		j = query_request_json(r);
+		assert_null(json_object_get(j, "records"));
+		json_decref(j);
+		query_request_free(r);
+	}
+}
+
 /* Free text with a kind keeps only the readings of that kind. */
 static void test_text_with_kind(void **state)
 {
@@ -380,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_length_limits),
 		cmocka_unit_test(test_request_json),
 		cmocka_unit_test(test_text_with_kind),
+		cmocka_unit_test(test_records_member),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
