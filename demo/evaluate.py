@@ -87,10 +87,13 @@ class Client:
 
     def search(self, request):
         # as an officer would: purpose, case reference and justification, which
-        # an access policy with purpose binding requires (demo/policy.yaml)
+        # an access policy with purpose binding requires (demo/policy.yaml);
+        # and the raw records with their entity, which the merge scores need
+        # (a briefing has them only when asked)
         request = dict(request, purpose=request.get("purpose", "investigation"),
                        case_ref=request.get("case_ref", "EVAL-1"),
-                       justification=request.get("justification", "evaluation of the labelled set"))
+                       justification=request.get("justification", "evaluation of the labelled set"),
+                       records=True)
         status, data = self.request("POST", "/v1/search", request)
         if status != 200:
             raise RuntimeError("HTTP %d: %s" % (status, data[:300].decode("utf-8", "replace")))

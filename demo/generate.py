@@ -1712,8 +1712,9 @@ def verify(out, base_url, insecure):
         for srch in case["searches"]:
             # the demo policy binds restricted sources to a purpose and a case
             # reference and prompts for justifications (demo/policy.yaml)
+            # "records": the rows as the sources gave them, which "expect" names
             body = dict(srch["request"], purpose="investigation", case_ref="VERIFY-" + case["id"],
-                        justification="verification of the planted demo cases")
+                        justification="verification of the planted demo cases", records=True)
             req = urllib.request.Request(base_url.rstrip("/") + "/v1/search",
                                          data=json.dumps(body).encode(),
                                          headers={"Content-Type": "application/json"})

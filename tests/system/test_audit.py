@@ -424,7 +424,7 @@ def test_oversight_finds_who_looked_up_a_plate():
 
 def test_oversight_by_record_digest_and_time_range():
     with Setup() as s:
-        status, doc = s.d.search({"q": "1-ABC-123"})
+        status, doc = s.d.search({"q": "1-ABC-123", "records": True})
         check(status == 200, status)
         first = s.wait_for(lambda e: e["type"] == "search.end" and e["records"])[-1]
         # a record of the first search, by the digest an auditor computes

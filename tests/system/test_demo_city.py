@@ -214,7 +214,7 @@ def test_evaluation_targets():
 def test_hop_through_http_to_postgres():
     """1-ABC-123: the vehicle comes from the HTTP API, its owner's number
     then asks PostgreSQL, which holds the 'armé et dangereux' alert."""
-    doc = search("1-ABC-123")
+    doc = search({"q": "1-ABC-123", "records": True})
     veh = [r for r in doc["records"] if r["source"] == "vehicles" and r["type"] == "vehicle"]
     check(len(veh) == 1 and veh[0]["fields"]["plate"] == "1ABC123", "vehicle from HTTP: %s" % veh)
     wanted = alerts_of(doc, "wanted")
@@ -296,7 +296,7 @@ def test_hop_duplicates_shown_once():
     """The police report on 1-ABC-123 is answered twice -- by plate, and
     through the owner's number -- and the vehicle too (HTTP by plate and by
     owner number): each appears once, in JSON and in the stream."""
-    doc = search("1-ABC-123")
+    doc = search({"q": "1-ABC-123", "records": True})
     calls = status_of(doc, "police_reports")
     check(sorted(c["query_kind"] for c in calls) == ["national_number", "plate"] and
           all(c["rows"] == 1 for c in calls), "police_reports asked twice: %s" % calls)
