@@ -76,17 +76,34 @@ static void held_add(struct held *h, struct work *w)
 	h->n++;
 }
 
+/* What the thread last ran, for work.leave (workpool.h). */
+struct last_kind {
+	void (*run)(struct work *w);
+	void (*leave)(void);
+};
+
+static void last_kind_leave(struct last_kind *k)
+{
+	if (k->leave != NULL)
+		k->leave();
+	k->run = NULL;
+	k->leave = NULL;
+}
+
 static void *workpool_main(void *arg)
 {
 	struct workpool *p = arg;
 	struct held held = { NULL, NULL, 0 };
+	struct last_kind last = { NULL, NULL };
 	struct work *w;
 
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
-		if (p->head == NULL && held.n > 0) {
-			/* nothing more to do now: never wait with results held */
+		if (p->head == NULL && (held.n > 0 || last.leave != NULL)) {
+			/* nothing more to do now: never wait with results or state held;
+			 * state first, so a result seen on the loop implies it is let go */
 			pthread_mutex_unlock(&p->mu);
+			last_kind_leave(&last);
 			held_flush(&held);
 			continue;
 		}
@@ -103,6 +120,11 @@ static void *workpool_main(void *arg)
 		atomic_fetch_sub(&p->queued, 1);
 		pthread_mutex_unlock(&p->mu);
 
+		if (last.run != w->run)
+			last_kind_leave(&last);
+		/* read before run: once posted, w may be freed by its loop */
+		last.run = w->run;
+		last.leave = w->leave;
 		w->run(w);
 		held_add(&held, w);
 	}

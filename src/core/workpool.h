@@ -19,6 +19,12 @@ struct work {
 	struct loop_task task; /* internal: runs done() on the loop */
 	void (*run)(struct work *w);  /* on a worker thread */
 	void (*done)(struct work *w); /* on w->loop's thread, always called once */
+	/* Optional, on the worker thread: called once the thread has run jobs of
+	 * this kind (same run()) and is about to run another kind or to wait for
+	 * work.  A connector that keeps per-thread state open across a run of its
+	 * jobs (SQLite read transactions) closes it here, so nothing stays held
+	 * while the thread does something else or sleeps. */
+	void (*leave)(void);
 	struct loop *loop;
 	struct work *next;     /* internal */
 };

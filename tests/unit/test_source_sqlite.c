@@ -30,7 +30,7 @@
 #include "sources/source.h"
 #include "sources/utf8text.h"
 
-static char tmpdir[64], dbpath[128], snappath[160];
+static char tmpdir[64], dbpath[128], snappath[160], walpath[128];
 static struct loop loop;
 static struct workpool *pool;
 static struct config *cfg;
@@ -122,9 +122,33 @@ static const char config_fmt[] =
 	"    queries: {person: \"SELECT * FROM kapot WHERE :family_name IS NOT NULL ORDER BY n\"}\n"
 	"    map:\n"
 	"      person: {family_name: achternaam, given_name: voornaam}\n"
-	"      alert: {when: signalering, category: signalering}\n";
+	"      alert: {when: signalering, category: signalering}\n"
+	/* a file in WAL mode, whose writers commit while reads run */
+	"  - name: wal_wanted\n"
+	"    kind: sqlite\n"
+	"    owner: Local Police\n"
+	"    classification: not_sensitive\n"
+	"    deadline_ms: 20000\n"
+	"    connection: {path: %s}\n"
+	"    queries: {person: \"SELECT * FROM gezocht WHERE achternaam = :family_name\"}\n"
+	"    map: {person: {family_name: achternaam, given_name: voornaam}}\n"
+	"  - name: wal_busy\n"
+	"    kind: sqlite\n"
+	"    owner: Local Police\n"
+	"    classification: not_sensitive\n"
+	"    deadline_ms: 20000\n"
+	"    connection: {path: %s}\n"
+	"    queries:\n"
+	"      person: >-\n"
+	"        WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c\n"
+	"        WHERE x < 1500000) SELECT max(x) + (SELECT count(*) FROM gezocht) AS n\n"
+	"        FROM c WHERE :family_name IS NOT NULL\n"
+	"    map: {report: {reference: n}}\n";
 
-enum { SRC_WANTED, SRC_MANY, SRC_SLOW, SRC_BROKEN, SRC_FLAKY, SRC_SNAPSHOT, SRC_KAPOT };
+enum {
+	SRC_WANTED, SRC_MANY, SRC_SLOW, SRC_BROKEN, SRC_FLAKY, SRC_SNAPSHOT, SRC_KAPOT,
+	SRC_WAL_WANTED, SRC_WAL_BUSY
+};
 
 /* The database at path with the schema; false on failure. */
 static bool make_db(const char *path)
@@ -141,9 +165,26 @@ static bool make_db(const char *path)
 	return ok;
 }
 
+/* Runs sql on the file at path as another writer would, waiting at most
+ * busy_ms for locks; false on failure. */
+static bool exec_sql(const char *path, const char *sql, int busy_ms)
+{
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+	bool ok = sqlite3_open(path, &db) == SQLITE_OK &&
+		  sqlite3_busy_timeout(db, busy_ms) == SQLITE_OK &&
+		  sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK;
+
+	if (!ok)
+		fprintf(stderr, "%s: %s\n", sql, msg ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	sqlite3_close(db);
+	return ok;
+}
+
 static int setup(void **state)
 {
-	char text[sizeof(config_fmt) + 7 * 160];
+	char text[sizeof(config_fmt) + 9 * 160];
 	struct focal_err err;
 
 	(void)state;
@@ -153,10 +194,12 @@ static int setup(void **state)
 	snprintf(dbpath, sizeof(dbpath), "%s/regs.db", tmpdir);
 	/* characters a file: URI must escape */
 	snprintf(snappath, sizeof(snappath), "%s/snap shot %%41#?&.db", tmpdir);
-	if (!make_db(dbpath) || !make_db(snappath))
+	snprintf(walpath, sizeof(walpath), "%s/wal.db", tmpdir);
+	if (!make_db(dbpath) || !make_db(snappath) || !make_db(walpath) ||
+	    !exec_sql(walpath, "PRAGMA journal_mode=WAL", 0))
 		return -1;
 	snprintf(text, sizeof(text), config_fmt, dbpath, dbpath, dbpath, dbpath, dbpath, snappath,
-		 dbpath);
+		 dbpath, walpath, walpath);
 	if (loop_global_init(&err) != 0 || loop_init(&loop, 0, &err) != 0 ||
 	    workpool_create(1, 16, &pool, &err) != 0 ||
 	    config_load_string("focal.yaml", text, strlen(text), &cfg, &err) != 0 ||
@@ -179,6 +222,7 @@ static int teardown(void **state)
 	metrics_shutdown();
 	unlink(dbpath);
 	unlink(snappath);
+	unlink(walpath);
 	rmdir(tmpdir);
 	return 0;
 }
@@ -539,6 +583,65 @@ static void test_breaker_opens(void **state)
 	source_call_clear(&call);
 }
 
+/* A worker keeps its read transaction open across queued queries on the
+ * same file (source_sqlite.c).  Once it has nothing left to run it lets the
+ * file go: a writer then gets an exclusive lock at once, with no wait. */
+static void test_idle_worker_holds_no_lock(void **state)
+{
+	struct source_call call;
+	struct result res;
+	struct query q;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		person(&q, "Peeters");
+		run_call(&call, SRC_WANTED, &q, 0, &res);
+		assert_int_equal(call.status, SOURCE_OK);
+		source_call_clear(&call);
+	}
+	assert_true(exec_sql(dbpath, "BEGIN EXCLUSIVE; INSERT INTO veel VALUES (51);"
+				     "DELETE FROM veel WHERE n = 51; COMMIT", 0));
+}
+
+/* A query never joins a read transaction that began before it was asked:
+ * a row committed before the search started is always seen, even while the
+ * worker is still busy in a transaction on the same file (WAL mode, where
+ * writers commit while reads run). */
+static void test_snapshot_never_older_than_query(void **state)
+{
+	struct source_call busy, call;
+	struct result rbusy, res;
+	struct timeval tv = { 10, 0 };
+	bool expired = false;
+	struct event *safety = evtimer_new(loop.base, on_safety, &expired);
+	struct query qb, q;
+
+	(void)state;
+	person(&qb, "x");
+	memset(&rbusy, 0, sizeof(rbusy));
+	source_call_init(&busy, &set->rt[SRC_WAL_BUSY], &qb, on_done, &rbusy);
+	source_call_start(&busy, 60000);
+	usleep(50 * 1000); /* the worker is inside busy's transaction */
+	assert_true(exec_sql(walpath, "INSERT INTO gezocht VALUES ('1', 'Peeters', 'Piet', NULL)",
+			     2000));
+	memset(&res, 0, sizeof(res));
+	person(&q, "Peeters");
+	source_call_init(&call, &set->rt[SRC_WAL_WANTED], &q, on_done, &res);
+	source_call_start(&call, 60000);
+	evtimer_add(safety, &tv);
+	while (!(rbusy.done && res.done) && !expired)
+		event_base_loop(loop.base, EVLOOP_ONCE);
+	event_free(safety);
+	assert_true(rbusy.done && res.done);
+	assert_int_equal(busy.status, SOURCE_OK);
+	if (call.status != SOURCE_OK)
+		fail_msg("status %s: %s", source_status_name(call.status), call.reason);
+	assert_int_equal(call.rows, 2); /* Jan, and Piet committed before the ask */
+	source_call_clear(&busy);
+	source_call_clear(&call);
+	assert_true(exec_sql(walpath, "DELETE FROM gezocht WHERE rijksregisternummer = '1'", 2000));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -551,6 +654,8 @@ int main(void)
 		cmocka_unit_test(test_timeout_interrupts_worker),
 		cmocka_unit_test(test_query_error),
 		cmocka_unit_test(test_breaker_opens),
+		cmocka_unit_test(test_idle_worker_holds_no_lock),
+		cmocka_unit_test(test_snapshot_never_older_than_query),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -286,6 +286,54 @@ static void test_batch(void **state)
 	workpool_destroy(p);
 }
 
+/* work.leave: a worker that ran jobs of one kind calls their leave() before
+ * it runs a job of another kind, and before it waits for work; never
+ * between two jobs of the same kind.  The log is written by the single
+ * worker only, and read after the jobs' done() (posted after leave). */
+static char leave_log[32];
+static size_t leave_len;
+
+static void log_char(char c)
+{
+	if (leave_len + 1 < sizeof(leave_log))
+		leave_log[leave_len++] = c;
+}
+
+static void kind_a_run(struct work *w) { log_char('a'); job_run(w); }
+static void kind_b_run(struct work *w) { log_char('b'); job_run(w); }
+static void kind_a_leave(void) { log_char('L'); }
+
+static void test_leave(void **state)
+{
+	static struct job blocker, a1, a2, b1, a3;
+	struct workpool *p = NULL;
+	struct focal_err err;
+
+	(void)state;
+	memset(leave_log, 0, sizeof(leave_log));
+	leave_len = 0;
+	assert_int_equal(workpool_create(1, 16, &p, &err), 0);
+	job_init(&blocker, true);
+	assert_int_equal(workpool_submit(p, &blocker.work), 0);
+	wait_blocker_started(); /* queue the rest behind it, in one run */
+	job_init(&a1, false);
+	job_init(&a2, false);
+	job_init(&b1, false);
+	job_init(&a3, false);
+	a1.work.run = a2.work.run = a3.work.run = kind_a_run;
+	a1.work.leave = a2.work.leave = a3.work.leave = kind_a_leave;
+	b1.work.run = kind_b_run;
+	assert_int_equal(workpool_submit(p, &a1.work), 0);
+	assert_int_equal(workpool_submit(p, &a2.work), 0);
+	assert_int_equal(workpool_submit(p, &b1.work), 0);
+	assert_int_equal(workpool_submit(p, &a3.work), 0);
+	open_gate();
+	assert_true(run_until(5));
+	workpool_destroy(p);
+	/* a, a, then leave before b; a3 last, then leave before waiting */
+	assert_string_equal(leave_log, "aaLbaL");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,6 +341,7 @@ int main(void)
 		cmocka_unit_test_setup(test_bounded_queue, reset),
 		cmocka_unit_test_setup(test_destroy_drains, reset),
 		cmocka_unit_test_setup(test_batch, reset),
+		cmocka_unit_test_setup(test_leave, reset),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
