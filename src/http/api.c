@@ -215,7 +215,7 @@ static void api_on_done(struct search *s, void *arg)
 
 	if (as->stream) {
 		api_sse_written(as->req, "briefing", &w);
-		evhttp_send_reply_end(as->req);
+		server_send_reply_end(as->req); /* not evhttp's: see server.h */
 	} else {
 		api_reply_written(as->req, &w);
 	}

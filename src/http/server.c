@@ -11,6 +11,7 @@
 #include "http/server.h"
 
 #include <errno.h>
+#include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -59,6 +60,10 @@ struct server_conn {
 	struct server_loop *sl;
 	struct bufferevent *bev;
 	struct event *deadline;
+	/* evhttp's callbacks while server_send_reply_end guards them */
+	bufferevent_data_cb ev_read, ev_write;
+	bufferevent_event_cb ev_event;
+	void *ev_arg;
 };
 
 static void server_conn_arm(struct server_conn *conn)
@@ -108,6 +113,70 @@ static struct server_conn *server_conn_of(struct evhttp_request *req)
 	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
 
 	return ssl ? SSL_get_ex_data(ssl, conn_ex_index) : NULL;
+}
+
+/* The guard of server_send_reply_end: evhttp's own callbacks, called with
+ * their own argument, except a write callback that finds output unsent. */
+static void server_conn_unguard(struct server_conn *conn)
+{
+	bufferevent_setcb(conn->bev, conn->ev_read, conn->ev_write, conn->ev_event, conn->ev_arg);
+}
+
+static void server_conn_guard_read(struct bufferevent *bev, void *arg)
+{
+	struct server_conn *conn = arg;
+
+	server_conn_unguard(conn);
+	if (conn->ev_read != NULL)
+		conn->ev_read(bev, conn->ev_arg);
+}
+
+static void server_conn_guard_write(struct bufferevent *bev, void *arg)
+{
+	struct server_conn *conn = arg;
+
+	if (evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+		return; /* stale: the write under way calls again once all is out */
+	server_conn_unguard(conn);
+	if (conn->ev_write != NULL)
+		conn->ev_write(bev, conn->ev_arg);
+}
+
+static void server_conn_guard_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct server_conn *conn = arg;
+
+	server_conn_unguard(conn);
+	if (conn->ev_event != NULL)
+		conn->ev_event(bev, what, conn->ev_arg);
+}
+
+void server_send_reply_end(struct evhttp_request *req)
+{
+	struct server_conn *conn = server_conn_of(req);
+	const char *te = evhttp_find_header(evhttp_request_get_output_headers(req),
+					    "Transfer-Encoding");
+	bufferevent_data_cb r, w;
+	bufferevent_event_cb e;
+	void *arg;
+
+	/* Only a chunked reply is sure to be still under way after
+	 * evhttp_send_reply_end (another may be done and its connection
+	 * freed). */
+	if (conn == NULL || te == NULL || strcmp(te, "chunked") != 0) {
+		evhttp_send_reply_end(req);
+		return;
+	}
+	evhttp_send_reply_end(req);
+	bufferevent_getcb(conn->bev, &r, &w, &e, &arg);
+	if (w == server_conn_guard_write)
+		return; /* already guarded */
+	conn->ev_read = r;
+	conn->ev_write = w;
+	conn->ev_event = e;
+	conn->ev_arg = arg;
+	bufferevent_setcb(conn->bev, r != NULL ? server_conn_guard_read : NULL,
+			  server_conn_guard_write, server_conn_guard_event, conn);
 }
 
 static void server_request_done(struct evhttp_request *req, void *arg)

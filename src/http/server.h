@@ -61,6 +61,17 @@ int server_reload(struct server *srv, struct focal_err *err);
 struct evhttp_request;
 void server_request_received(struct evhttp_request *req);
 
+/* For api.c: evhttp_send_reply_end for a streamed reply, whose end must not
+ * be taken for sent before it is.  bufferevent_openssl (libevent 2.1) runs
+ * its "output written" callback deferred, later in the loop turn, while
+ * evhttp takes it for "the output is empty now": a callback left over from an
+ * SSE chunk written just before the end made evhttp finish the reply with the
+ * briefing and the end still unsent and turn to reading the next request (no
+ * more writing): the client waited until the 10 s request deadline closed
+ * the connection.  Until evhttp has seen the end written, a write callback
+ * that finds output left is dropped (tests/system/test_stream_end.py). */
+void server_send_reply_end(struct evhttp_request *req);
+
 /* For api.c: a search began / ended on this loop (drain accounting). */
 void server_loop_search_begin(struct server_loop *sl);
 void server_loop_search_end(struct server_loop *sl);
