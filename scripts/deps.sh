@@ -7,7 +7,7 @@ SUDO=""
 pkgs=(build-essential meson ninja-build pkg-config python3 openssl sqlite3 curl
       libevent-dev libssl-dev libcurl4-openssl-dev libpq-dev libldap-dev libsqlite3-dev
       libjansson-dev libyaml-dev libutf8proc-dev libsodium-dev liboath-dev libcjose-dev
-      libqrencode-dev libpng-dev)
+      libqrencode-dev libpng-dev libjemalloc-dev)
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(libcmocka-dev clang libclang-rt-14-dev postgresql-15 postgresql-contrib slapd
          ldap-utils procps oathtool apache2 libapache2-mod-auth-openidc chromium nodejs)

@@ -250,7 +250,10 @@ int audit_search_record_digest(const struct record *r, char out[65])
 
 /* The subjects of the end entry, first seen first, without repeats. */
 struct subjects {
-	char (*keys)[AUDIT_QUERY_KEY_MAX];
+	struct subject_key {
+		char key[AUDIT_QUERY_KEY_MAX];
+		uint32_t hash; /* of key: most comparisons stop here */
+	} *keys;
 	size_t n, cap;
 	/* values already looked at (an identifier: a; a name: given a, family
 	 * b): equal values give equal keys, so one person in 20 sources is
@@ -258,7 +261,7 @@ struct subjects {
 	struct seen_value {
 		const char *a, *b;
 		uint32_t hash; /* of a, b and name: most comparisons stop here */
-	} seen[64];
+	} seen[256];
 	size_t nseen;
 };
 
@@ -287,22 +290,25 @@ static bool subjects_seen(struct subjects *sj, const char *a, const char *b, boo
 static void subjects_add(struct subjects *sj, const char *value, bool name)
 {
 	char key[AUDIT_QUERY_KEY_MAX];
+	uint32_t h;
 
 	if (audit_query_subject_key(value, name, key, sizeof(key)) <= 0)
 		return;
+	h = subjects_hash(2166136261u, key);
 	for (size_t i = 0; i < sj->n; i++)
-		if (strcmp(sj->keys[i], key) == 0)
+		if (sj->keys[i].hash == h && strcmp(sj->keys[i].key, key) == 0)
 			return;
 	if (sj->n == sj->cap) {
 		size_t cap = sj->cap ? 2 * sj->cap : 16;
-		char (*k)[AUDIT_QUERY_KEY_MAX] = realloc(sj->keys, cap * sizeof(*k));
+		struct subject_key *k = realloc(sj->keys, cap * sizeof(*k));
 
 		if (k == NULL)
 			return;
 		sj->keys = k;
 		sj->cap = cap;
 	}
-	memcpy(sj->keys[sj->n++], key, sizeof(key));
+	memcpy(sj->keys[sj->n].key, key, sizeof(key));
+	sj->keys[sj->n++].hash = h;
 }
 
 /* The subjects a record names (as audit_search_subject/_name do). */
@@ -405,7 +411,7 @@ static void audit_search_write_end(struct audit_search *au, const struct search 
 	jsonw_key(&w, "subjects");
 	jsonw_arr(&w);
 	for (size_t i = 0; i < sj.n; i++)
-		jsonw_str(&w, sj.keys[i]);
+		jsonw_str(&w, sj.keys[i].key);
 	jsonw_arr_end(&w);
 	/* why and what was asked, as the begin entry has them */
 	json_object_foreach(au->context, key, v) {

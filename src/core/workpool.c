@@ -46,7 +46,7 @@ static void workpool_finish(struct loop_task *t)
  * their done() to the loop together: one wake-up of the loop for up to this
  * many jobs rather than one each.  Small, so a result waits at most a few
  * short jobs (an indexed SQLite lookup: tens of microseconds). */
-#define WORKPOOL_HOLD_MAX 4
+#define WORKPOOL_HOLD_MAX 16
 
 struct held {
 	struct work *head, *tail;

@@ -76,7 +76,7 @@ struct sqlite_job {
  * than running (about half of the connector's CPU before it was cached). */
 #define SQLITE_MAX_DBS 64
 /* The longest a read transaction spans queued queries (see the top). */
-#define SQLITE_TXN_MAX_NS (5 * 1000000u)
+#define SQLITE_TXN_MAX_NS (20 * 1000000u)
 
 struct sqlite_conn {
 	char *path;      /* open_name; NULL: a free slot */
