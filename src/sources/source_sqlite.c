@@ -24,14 +24,18 @@
  * transaction (a shared file lock, a hot-journal check, the change counter
  * read) costs three times an indexed lookup: 11.7 us a query against 2.6 us
  * inside one transaction (bench/README.md).  So a worker that runs several
- * queries on the same file keeps its read transaction open across them, on
- * one condition that keeps every answer as fresh as before: a query joins an
- * open transaction only if the query was submitted before that transaction
- * began, so it never sees data older than the moment it was asked.  The
- * transaction ends when that no longer holds, after SQLITE_TXN_MAX_NS, on
- * any error, and whenever the worker turns to other work or goes idle
- * (work.leave): no lock is held while the thread is not running queries,
- * and a writer waits at most that long, as it would for a slow query.
+ * queries on the same file keeps its read transaction open across them,
+ * without ever answering from data older than the moment a query was asked:
+ *  - in a rollback-journal file (SQLite's default) the transaction's shared
+ *    lock keeps every commit out while it is open, so what it reads is the
+ *    latest committed state for any query that joins it;
+ *  - in a WAL file writers commit while readers read, so a query joins only
+ *    a transaction that began after the query was submitted.
+ * The transaction ends when the rule no longer holds, after
+ * SQLITE_TXN_MAX_NS, on any error, and whenever the worker turns to other
+ * work or goes idle (work.leave): no lock is held while the thread is not
+ * running queries, and a writer waits at most that long, as it would for a
+ * slow query.
  */
 #include <pthread.h>
 #include <sqlite3.h>
@@ -83,8 +87,10 @@ struct sqlite_conn {
 	uint64_t hash;   /* of path */
 	sqlite3 *db;
 	sqlite3_stmt *st[QUERY__COUNT];
-	sqlite3_stmt *begin, *commit;
+	sqlite3_stmt *begin, *commit, *mode;
 	uint64_t txn_ns; /* when the open read transaction began; 0: none */
+	bool txn_checked; /* its journal mode is known ... */
+	bool txn_locks;   /* ... and is not WAL: its shared lock keeps commits out */
 };
 
 struct sqlite_thread {
@@ -102,6 +108,7 @@ static void sqlite_thread_free(void *p)
 			sqlite3_finalize(t->conns[i].st[k]);
 		sqlite3_finalize(t->conns[i].begin);
 		sqlite3_finalize(t->conns[i].commit);
+		sqlite3_finalize(t->conns[i].mode);
 		sqlite3_close(t->conns[i].db);
 		free(t->conns[i].path);
 	}
@@ -249,8 +256,8 @@ static void sqlite_txn_join(struct sqlite_conn *conn, uint64_t submit_ns)
 	uint64_t now = loop_now_ns();
 
 	if (conn->txn_ns != 0 &&
-	    (conn->txn_ns < submit_ns || now - conn->txn_ns > SQLITE_TXN_MAX_NS ||
-	     sqlite3_get_autocommit(conn->db)))
+	    ((!conn->txn_locks && conn->txn_ns < submit_ns) ||
+	     now - conn->txn_ns > SQLITE_TXN_MAX_NS || sqlite3_get_autocommit(conn->db)))
 		sqlite_txn_end(conn);
 	if (conn->txn_ns != 0)
 		return;
@@ -261,9 +268,31 @@ static void sqlite_txn_join(struct sqlite_conn *conn, uint64_t submit_ns)
 				NULL) != SQLITE_OK))
 		return;
 	/* the snapshot is taken by the first read after BEGIN, so after now */
-	if (sqlite3_step(conn->begin) == SQLITE_DONE)
+	if (sqlite3_step(conn->begin) == SQLITE_DONE) {
 		conn->txn_ns = now;
+		conn->txn_checked = conn->txn_locks = false;
+	}
 	sqlite3_reset(conn->begin);
+}
+
+/* After the first query of conn's transaction (when the file has been read
+ * and the pager knows its mode): whether the transaction keeps commits out
+ * (see the top).  Asked per transaction: a file may be switched to WAL. */
+static void sqlite_txn_check(struct sqlite_conn *conn)
+{
+	const unsigned char *mode;
+
+	if (conn->txn_ns == 0 || conn->txn_checked)
+		return;
+	conn->txn_checked = true;
+	if (conn->mode == NULL &&
+	    sqlite3_prepare_v3(conn->db, "PRAGMA main.journal_mode", -1,
+			       SQLITE_PREPARE_PERSISTENT, &conn->mode, NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_step(conn->mode) == SQLITE_ROW &&
+	    (mode = sqlite3_column_text(conn->mode, 0)) != NULL)
+		conn->txn_locks = strcasecmp((const char *)mode, "wal") != 0;
+	sqlite3_reset(conn->mode);
 }
 
 /* The worker's connection to the file c opens, opened on first use; NULL
@@ -462,6 +491,8 @@ static void sqlite_run(struct work *w)
 	job->status = SOURCE_OK;
 out:
 	sqlite_stmt_release(st, cached);
+	if (conn != NULL && job->status == SOURCE_OK)
+		sqlite_txn_check(conn);
 	sqlite3_progress_handler(db, 0, NULL, NULL);
 	if (conn == NULL)
 		sqlite3_close(db);
