@@ -189,7 +189,7 @@ static void api_on_source(struct search *s, const struct source_call *call, void
 		api_sse_written(as->req, "alert", &w);
 	}
 	jsonw_init(&w, 1024);
-	briefing_write_source(&w, call, true);
+	briefing_write_source(&w, call, search_request(s)->with_records);
 	api_sse_written(as->req, "source", &w);
 }
 

@@ -195,7 +195,7 @@ def digest(record):
 def test_search_is_audited_before_sources_and_completed_with_digests():
     with Setup() as s:
         events = s.d.search_stream({"q": "1-ABC-123", "purpose": "traffic_stop",
-                                    "case_ref": "PV-2026-0042"})
+                                    "case_ref": "PV-2026-0042", "records": True})
         check(s.probe.calls == [("1ABC123", True)],
               "the probe source must be asked once, after the entry: %r" % s.probe.calls)
         begin = s.entries("search.begin")[-1]

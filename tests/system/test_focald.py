@@ -250,13 +250,19 @@ def test_dev_flag_is_logged_loudly_and_search_works():
             status, doc = d.search({"q": "Jan Peeters", "records": bad})
             check(status == 400 and doc["error"]["message"] == '"records" must be true or false',
                   (bad, status, doc))
-        # the stream's final briefing follows the same rule
+        # the stream's final briefing and its per-source events follow the same rule
         for ask, want in ((None, False), (True, True)):
             body = {"q": "Jan Peeters"} if ask is None else {"q": "Jan Peeters", "records": ask}
-            final = [data for ev, data in d.search_stream(body) if ev == "briefing"]
+            events = d.search_stream(body)
+            final = [data for ev, data in events if ev == "briefing"]
             check(len(final) == 1 and ("records" in final[0]) == want and
                   len(final[0].get("records", [])) == (2 if want else 0),
                   (ask, final and sorted(final[0])))
+            per_source = [data for ev, data in events if ev == "source"]
+            check(per_source and all(("records" in x) == want for x in per_source) and
+                  len([r for x in per_source for r in x.get("records", [])
+                       if r["type"] != "alert"]) == (2 if want else 0),
+                  (ask, per_source))
         _, headers, _ = d.request("GET", "/healthz")
         check("max-age=" in headers.get("Strict-Transport-Security", ""), headers)
         check(headers.get("Cache-Control") == "no-store", headers)
