@@ -322,9 +322,10 @@ static int jwk_set_entry(json_t *e, struct jwk_key *k, struct focal_err *err)
 	}
 	if (alg != NULL)
 		snprintf(k->alg, sizeof(k->alg), "%s", alg);
-	if (kid != NULL && strlen(kid) < JWK_KID_MAX) {
+	if (kid != NULL && kid[0] != '\0' && strlen(kid) < JWK_KID_MAX) {
 		snprintf(k->kid, sizeof(k->kid), "%s", kid);
 	} else if (kid != NULL) {
+		/* empty or too long: no token could name it (found by fuzz_jwt) */
 		jwk_key_clear(k);
 		return 1;
 	} else if (jwk_thumbprint(k->jwk, k->kid, err) != FOCAL_OK) {

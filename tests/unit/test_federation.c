@@ -395,6 +395,37 @@ static void test_kid_of_wrong_key_type(void **state)
 	free(pub_rsa);
 }
 
+/* A published key with an empty kid (or one too long) is skipped: no token
+ * could name it, and every key of a parsed set has a kid (found by
+ * fuzz_jwt).  The other keys of the set still load. */
+static void test_jwks_key_without_usable_kid_is_skipped(void **state)
+{
+	struct fx *fx = *state;
+	char *pub_ec = cjose_jwk_to_json(fx->ec, false, NULL);
+	char *pub_rsa = cjose_jwk_to_json(fx->rsa, false, NULL), *jwks, *empty_kid, *at;
+	struct jwk_set *set = NULL;
+	struct focal_err err;
+
+	assert_non_null(pub_ec);
+	assert_non_null(at = strstr(pub_ec, "\"kid\":\"ec1\""));
+	assert_true(asprintf(&empty_kid, "%.*s\"kid\":\"\"%s", (int)(at - pub_ec), pub_ec,
+			     at + strlen("\"kid\":\"ec1\"")) > 0);
+	assert_true(asprintf(&jwks, "{\"keys\":[%s,%s]}", empty_kid, pub_rsa) > 0);
+	assert_int_equal(jwk_set_parse(jwks, strlen(jwks), &set, &err), FOCAL_OK);
+	assert_int_equal(set->n, 1);
+	assert_string_equal(set->keys[0].kid, "rsa1");
+	jwk_set_free(set);
+	free(jwks);
+	set = NULL;
+	assert_true(asprintf(&jwks, "{\"keys\":[%s]}", empty_kid) > 0);
+	assert_int_not_equal(jwk_set_parse(jwks, strlen(jwks), &set, &err), FOCAL_OK);
+	assert_null(set);
+	free(jwks);
+	free(empty_kid);
+	free(pub_ec);
+	free(pub_rsa);
+}
+
 static void test_unmapped_user(void **state)
 {
 	struct fx *fx = *state;
@@ -537,6 +568,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audience_and_issuer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keys_and_algorithms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kid_of_wrong_key_type, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_jwks_key_without_usable_kid_is_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unmapped_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_rotation_at_issuer, setup, teardown),
