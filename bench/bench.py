@@ -157,10 +157,14 @@ def pg_cpu(postmaster):
 
 
 def machine_busy():
+    """(busy, total, steal) CPU seconds of the whole machine.  Steal is time
+    the hypervisor gave this VM's CPUs to others: busy for us, yet no process
+    of ours ran, so it is reported apart from other processes."""
     with open("/proc/stat") as f:
         v = [int(x) for x in f.readline().split()[1:]]
     idle = v[3] + v[4]
-    return (sum(v) - idle) / CLK, sum(v) / CLK
+    steal = v[7] if len(v) > 7 else 0
+    return (sum(v) - idle) / CLK, sum(v) / CLK, steal / CLK
 
 
 class CpuMeter:
@@ -178,12 +182,13 @@ class CpuMeter:
         wall = time.monotonic() - self.t0
         out = {k: f() - self.c0[k] for k, f in self.groups.items()}
         out.update(extra or {})
-        busy, total = machine_busy()
+        busy, total, steal = machine_busy()
         out["_machine_busy"] = (busy - self.m0[0]) / max(total - self.m0[1], 1e-9)
         out["_wall"] = wall
+        out["_steal"] = steal - self.m0[2]
         # everything else that ran meanwhile (other jobs on a shared machine)
         ours = sum(v for k, v in out.items() if not k.startswith("_"))
-        out["_others"] = max(0.0, (busy - self.m0[0]) - ours)
+        out["_others"] = max(0.0, (busy - self.m0[0]) - ours - out["_steal"])
         return out
 
 
@@ -840,10 +845,11 @@ def cpu_line(r, n):
     c = r["cpu"]
     wall = c["_wall"]
     parts = []
-    for k in ("focald", "postgres", "http_backend", "slapd", "load generator", "_others"):
+    names = {"_others": "other processes", "_steal": "stolen by the hypervisor"}
+    for k in ("focald", "postgres", "http_backend", "slapd", "load generator", "_others",
+              "_steal"):
         if k in c and c[k] / wall >= 0.005:
-            parts.append("%s %.0f%%" % (k.strip("_") if k != "_others" else
-                                        "other processes", 100 * c[k] / wall))
+            parts.append("%s %.0f%%" % (names.get(k, k), 100 * c[k] / wall))
     per = ""
     if n > 0:
         per = "; per search: " + ", ".join(
@@ -895,9 +901,13 @@ def report(args, res, counts, why_no_ldap, rows_per_search, elapsed):
     runs = [low, half] + res["sweep"] + [res[k] for k in ("fdw_low", "fdw_sat", "fdw_half")
                                          if k in res]
     others = max(r["cpu"]["_others"] / r["cpu"]["_wall"] for r in runs)
+    steal = max(r["cpu"].get("_steal", 0.0) / r["cpu"]["_wall"] for r in runs)
     if others > 0.15:
         P("  WARNING: other processes on this machine used up to %.0f%% of a core during the "
           "measurements; the figures are pessimistic." % (100 * others))
+    if steal > 0.05:
+        P("  WARNING: the hypervisor took up to %.0f%% of a core from this VM during the "
+          "measurements (steal time); the figures are pessimistic." % (100 * steal))
     P("")
     P("[1] Latency, end to end (client: POST /v1/search until the whole briefing is read)")
     P("    1 client (%.0f/s):        %s" % (low["searches_per_s"], fmt_lat(low, lat)))
