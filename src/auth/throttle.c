@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/strhash.h"
+
 #define THROTTLE_SLOTS 4096
 #define THROTTLE_PROBE 8
 
@@ -41,19 +43,10 @@ void throttle_reset(void)
 	pthread_mutex_unlock(&throttle_mu);
 }
 
-static size_t throttle_hash(const char *s)
-{
-	size_t h = 1469598103934665603ULL; /* FNV-1a: spreading, not security */
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 /* Under throttle_mu: the slot of addr, or NULL; with create, a fresh one. */
 static struct throttle_slot *throttle_slot(const char *addr, int64_t now, bool create)
 {
-	size_t h = throttle_hash(addr);
+	size_t h = (size_t)strhash(addr);
 	struct throttle_slot *victim = NULL;
 
 	for (size_t i = 0; i < THROTTLE_PROBE; i++) {

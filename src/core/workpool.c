@@ -44,8 +44,9 @@ static void workpool_finish(struct loop_task *t)
 
 /* Finished jobs a worker holds back while more work is queued, to post
  * their done() to the loop together: one wake-up of the loop for up to this
- * many jobs rather than one each.  Small, so a result waits at most a few
- * short jobs (an indexed SQLite lookup: tens of microseconds). */
+ * many jobs rather than one each.  Small enough that a result waits at most
+ * a few hundred microseconds behind short jobs (an indexed SQLite lookup:
+ * tens of microseconds); a search finishes with its last call anyway. */
 #define WORKPOOL_HOLD_MAX 16
 
 struct held {

@@ -47,6 +47,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "core/strhash.h"
 #include "core/workpool.h"
 #include "sources/source.h"
 
@@ -131,16 +132,6 @@ static struct sqlite_thread *sqlite_thread(void)
 	return t;
 }
 
-/* FNV-1a: a cache key, not a digest; the path is still compared. */
-static uint64_t sqlite_name_hash(const char *s)
-{
-	uint64_t h = 14695981039346656037u;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211u;
-	return h;
-}
-
 static void sqlite_cfg_free(void *p)
 {
 	struct sqlite_cfg *c = p;
@@ -204,7 +195,7 @@ static int sqlite_configure(struct source_def *def, const struct cfg_node *conn,
 	c->open_name = immutable ? sqlite_immutable_uri(c->path) : sqlite3_mprintf("%s", c->path);
 	if (c->open_name == NULL)
 		return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
-	c->open_hash = sqlite_name_hash(c->open_name);
+	c->open_hash = strhash(c->open_name); /* the path is still compared */
 	for (int k = 0; k < QUERY__COUNT; k++) {
 		if (!def->queries[k].present)
 			continue;
