@@ -156,18 +156,17 @@ void server_send_reply_end(struct evhttp_request *req)
 	struct server_conn *conn = server_conn_of(req);
 	const char *te = evhttp_find_header(evhttp_request_get_output_headers(req),
 					    "Transfer-Encoding");
+	/* only a chunked reply is sure to be still under way after
+	 * evhttp_send_reply_end (another may be done and its connection freed),
+	 * so this is decided before */
+	bool chunked = conn != NULL && te != NULL && strcmp(te, "chunked") == 0;
 	bufferevent_data_cb r, w;
 	bufferevent_event_cb e;
 	void *arg;
 
-	/* Only a chunked reply is sure to be still under way after
-	 * evhttp_send_reply_end (another may be done and its connection
-	 * freed). */
-	if (conn == NULL || te == NULL || strcmp(te, "chunked") != 0) {
-		evhttp_send_reply_end(req);
-		return;
-	}
 	evhttp_send_reply_end(req);
+	if (!chunked)
+		return;
 	bufferevent_getcb(conn->bev, &r, &w, &e, &arg);
 	if (w == server_conn_guard_write)
 		return; /* already guarded */
