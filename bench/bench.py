@@ -58,6 +58,8 @@ def parse_args():
     p.add_argument("--workdir", required=True)
     p.add_argument("--build", required=True)
     p.add_argument("--loadgen", required=True)
+    p.add_argument("--wakeprobe", help="bench/wakeprobe binary: how late threads wake "
+                   "on this machine, idle and at half saturation")
     p.add_argument("--pg-dir", required=True)
     p.add_argument("--pg", required=True, help="conninfo of the scratch server")
     p.add_argument("--latency-ms", type=int, default=10)
@@ -416,6 +418,24 @@ def loadgen(args, d, bodies, label, concurrency, duration, warmup=1.0, rate=0.0)
     return r
 
 
+def wakeprobe_start(args, duration):
+    """bench/wakeprobe running for duration s beside whatever runs now, or
+    None without --wakeprobe."""
+    if not args.wakeprobe:
+        return None
+    return subprocess.Popen([args.wakeprobe, "--duration", "%.1f" % duration],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wakeprobe_result(p):
+    if p is None:
+        return None
+    out, err = p.communicate(timeout=120)
+    if p.returncode != 0 or not out.strip():
+        raise RuntimeError("wakeprobe failed: " + err[-500:])
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def pgbench(args, scripts, label, clients, duration, warmup, rate=0.0):
     """pgbench over the fdw hub; percentiles from its per-transaction log,
     leaving out transactions that began in the warm-up (fdw connections to
@@ -656,6 +676,9 @@ def run(args, procs, t_begin):
         r["new_pg_sessions"] = (c1[1] - c0[1]) / n
         return r
 
+    # [0] how late threads wake on this machine with nothing of ours running
+    res["wake_idle"] = wakeprobe_result(wakeprobe_start(args, 2.0))
+
     # [1] low load
     res["low"] = measure("focald 1 client", 1, dur)
     log("  focald, 1 client:         %7.1f searches/s  %s" % (
@@ -688,7 +711,9 @@ def run(args, procs, t_begin):
 
     # [1b] half saturation, open loop
     half = sat_rate / 2
+    probe = wakeprobe_start(args, dur + 1.0)  # loadgen warms up 1 s first
     res["half"] = measure("focald half", max(2 * sat_c, 16), dur, rate=half)
+    res["wake_half"] = wakeprobe_result(probe)
     log("  focald, %.0f/s open loop: %7.1f searches/s  %s" % (
         half, res["half"]["searches_per_s"], fmt_lat(res["half"], lat)))
 
@@ -861,6 +886,18 @@ def cpu_line(r, n):
         ", ".join(parts), 100 * c["_machine_busy"], per)
 
 
+def wake_lines(P, res):
+    """The scheduler's share of the overhead: a search crosses several
+    thread wake-ups in series, and none can be faster than one of them."""
+    for key, name in (("wake_idle", "before the load"), ("wake_half", "at half saturation")):
+        w = res.get(key)
+        if w:
+            P("    wake-up latency, %-18s timer p50 %.3f / p99 %.3f ms (max %.2f); "
+              "woken by another thread p50 %.3f / p99 %.3f ms (max %.2f)" % (
+                  name + ":", w["timer_ms"]["p50"], w["timer_ms"]["p99"], w["timer_ms"]["max"],
+                  w["wake_ms"]["p50"], w["wake_ms"]["p99"], w["wake_ms"]["max"]))
+
+
 def report(args, res, counts, why_no_ldap, rows_per_search, elapsed):
     lat = args.latency_ms
     cpu = ""
@@ -925,6 +962,7 @@ def report(args, res, counts, why_no_ldap, rows_per_search, elapsed):
     P("            (per search, end-to-end minus its slowest source call as focald timed it: "
       "p99 %.2f ms)" % half["over_slowest_ms"]["p99"])
     P("    " + cpu_line(half, half["searches"]))
+    wake_lines(P, res)
     P("")
     P("[2] Throughput, raising the number of clients (closed loop)")
     for r in res["sweep"]:

@@ -27,10 +27,15 @@
 #include <getopt.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "samples.h"
 
 struct client {
 	CURL *easy;
@@ -38,11 +43,6 @@ struct client {
 	size_t len, cap;
 	double t_due;  /* when this search was due (open loop) or sent */
 	bool busy;
-};
-
-struct samples {
-	double *v;
-	size_t n, cap;
 };
 
 struct opts {
@@ -76,49 +76,6 @@ static void die(const char *msg)
 {
 	fprintf(stderr, "loadgen: %s\n", msg);
 	exit(2);
-}
-
-static void samples_add(struct samples *s, double v)
-{
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 4096;
-		double *nv = realloc(s->v, cap * sizeof(*nv));
-
-		if (nv == NULL)
-			die("out of memory");
-		s->v = nv;
-		s->cap = cap;
-	}
-	s->v[s->n++] = v;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of sorted samples. */
-static double pct(const struct samples *s, double p)
-{
-	size_t k;
-
-	if (s->n == 0)
-		return NAN;
-	k = (size_t)ceil(p / 100.0 * (double)s->n);
-	if (k < 1)
-		k = 1;
-	return s->v[k - 1];
-}
-
-static double mean(const struct samples *s)
-{
-	double sum = 0;
-
-	for (size_t i = 0; i < s->n; i++)
-		sum += s->v[i];
-	return s->n ? sum / (double)s->n : NAN;
 }
 
 static void load_bodies(const char *path)
@@ -310,6 +267,27 @@ static void parse(int argc, char **argv, struct opts *o)
 		usage();
 }
 
+/* Waits for sockets or until next_due (CLOCK_MONOTONIC seconds), whichever
+ * comes first.  The due time is a timerfd among the polled descriptors: a
+ * millisecond poll timeout rounded up would send each search up to 1 ms
+ * late, and that lateness counts in its latency. */
+static void wait_due(CURLM *m, int tfd, double next_due)
+{
+	struct itimerspec its = { 0 };
+	struct curl_waitfd wfd = { .fd = tfd, .events = CURL_WAIT_POLLIN };
+	uint64_t expirations;
+
+	if (next_due <= now_s())
+		return;
+	its.it_value.tv_sec = (time_t)next_due;
+	its.it_value.tv_nsec = (long)((next_due - (double)its.it_value.tv_sec) * 1e9);
+	if (timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL) != 0)
+		die("timerfd_settime failed");
+	curl_multi_poll(m, &wfd, 1, 50, NULL);
+	if (wfd.revents & CURL_WAIT_POLLIN)
+		(void)!read(tfd, &expirations, sizeof(expirations));
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -319,8 +297,11 @@ int main(int argc, char **argv)
 	double t0, w0, w1, next_due, t_stop;
 	long started = 0;
 	size_t backlog_warned = 0;
+	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 
 	parse(argc, argv, &o);
+	if (tfd < 0)
+		die("timerfd_create failed");
 	load_bodies(o.bodies_path);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		die("curl_global_init failed");
@@ -407,24 +388,17 @@ int main(int argc, char **argv)
 		}
 		if (finished > 0)
 			continue; /* a client is free: send its next search before waiting */
-		{
-			int timeout_ms = 50;
-
-			if (o.rate > 0 && now < t_stop) {
-				double wait = (next_due - now_s()) * 1000.0;
-
-				timeout_ms = wait <= 0 ? 0 : wait < 50 ? (int)ceil(wait) : 50;
-			}
-			/* wait for sockets, or until a free client has a search due */
-			curl_multi_poll(m, NULL, 0, timeout_ms, NULL);
-		}
+		if (o.rate > 0 && now < t_stop && busy < o.concurrency)
+			wait_due(m, tfd, next_due);
+		else
+			curl_multi_poll(m, NULL, 0, 50, NULL); /* wait for sockets */
 	}
 
-	qsort(st.e2e.v, st.e2e.n, sizeof(double), cmp_double);
-	qsort(st.focal.v, st.focal.n, sizeof(double), cmp_double);
-	qsort(st.slowest.v, st.slowest.n, sizeof(double), cmp_double);
-	qsort(st.over.v, st.over.n, sizeof(double), cmp_double);
-	qsort(st.resolve.v, st.resolve.n, sizeof(double), cmp_double);
+	samples_sort(&st.e2e);
+	samples_sort(&st.focal);
+	samples_sort(&st.slowest);
+	samples_sort(&st.over);
+	samples_sort(&st.resolve);
 	{
 		double window = (o.count > 0 ? w1 - w0 : o.duration);
 		double rps = window > 0 ? (double)st.in_window_done / window : NAN;
@@ -438,14 +412,16 @@ int main(int argc, char **argv)
 		       "\"resolve_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"mean\":%.3f},"
 		       "\"http_errors\":%ld,\"transport_errors\":%ld,\"searches_with_failed_calls\":%ld,"
 		       "\"failed_calls\":%ld,\"ok_calls\":%ld,\"late\":%ld,\"first_error\":\"",
-		       o.label, o.concurrency, o.rate, window, st.done, rps, pct(&st.e2e, 50),
-		       pct(&st.e2e, 90), pct(&st.e2e, 99),
-		       st.e2e.n ? st.e2e.v[st.e2e.n - 1] : NAN, mean(&st.e2e), pct(&st.focal, 50),
-		       pct(&st.focal, 99), pct(&st.slowest, 50), pct(&st.slowest, 99),
-		       pct(&st.over, 50), pct(&st.over, 99),
+		       o.label, o.concurrency, o.rate, window, st.done, rps, samples_pct(&st.e2e, 50),
+		       samples_pct(&st.e2e, 90), samples_pct(&st.e2e, 99),
+		       samples_max(&st.e2e), samples_mean(&st.e2e), samples_pct(&st.focal, 50),
+		       samples_pct(&st.focal, 99), samples_pct(&st.slowest, 50),
+		       samples_pct(&st.slowest, 99),
+		       samples_pct(&st.over, 50), samples_pct(&st.over, 99),
 		       /* -1: focald did not say (a build without resolve_ms) */
-		       st.resolve.n ? pct(&st.resolve, 50) : -1, st.resolve.n ? pct(&st.resolve, 99) : -1,
-		       st.resolve.n ? mean(&st.resolve) : -1,
+		       st.resolve.n ? samples_pct(&st.resolve, 50) : -1,
+		       st.resolve.n ? samples_pct(&st.resolve, 99) : -1,
+		       st.resolve.n ? samples_mean(&st.resolve) : -1,
 		       st.http_errors, st.transport_errors, st.failed_searches, st.failed_calls,
 		       st.ok_calls, st.late);
 		for (const char *p = st.first_error; *p != '\0'; p++)
@@ -464,6 +440,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < st.nbodies; i++)
 		free(st.bodies[i]);
 	free(st.bodies);
+	close(tfd);
 	free(st.e2e.v);
 	free(st.focal.v);
 	free(st.slowest.v);

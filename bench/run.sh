@@ -74,6 +74,8 @@ trap 'exit 130' INT TERM
 # shellcheck disable=SC2046
 cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wpedantic -Werror bench/loadgen.c \
   -o "$work/loadgen" $(pkg-config --cflags --libs libcurl) -lm
+cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wpedantic -Werror bench/wakeprobe.c \
+  -o "$work/wakeprobe" -lpthread -lm
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -92,4 +94,4 @@ if [ -x tests/integration/slapd_server.sh ]; then
 fi
 
 python3 bench/bench.py --workdir "$work" --build "$root/build" \
-  --loadgen "$work/loadgen" --pg-dir "$work/pg" --pg "$pg" "$@"
+  --loadgen "$work/loadgen" --wakeprobe "$work/wakeprobe" --pg-dir "$work/pg" --pg "$pg" "$@"
