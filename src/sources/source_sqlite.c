@@ -92,6 +92,9 @@ struct sqlite_conn {
 	uint64_t txn_ns; /* when the open read transaction began; 0: none */
 	bool txn_checked; /* its journal mode is known ... */
 	bool txn_locks;   /* ... and is not WAL: its shared lock keeps commits out */
+	bool mode_known;  /* mode_locks is the answer for the file ... */
+	bool mode_locks;
+	unsigned mode_version; /* ... at this SQLITE_FCNTL_DATA_VERSION */
 };
 
 struct sqlite_thread {
@@ -268,21 +271,38 @@ static void sqlite_txn_join(struct sqlite_conn *conn, uint64_t submit_ns)
 
 /* After the first query of conn's transaction (when the file has been read
  * and the pager knows its mode): whether the transaction keeps commits out
- * (see the top).  Asked per transaction: a file may be switched to WAL. */
+ * (see the top).  Known per transaction: a file may be switched to WAL.
+ * Asking costs a full prepare every time (SQLite re-prepares a journal_mode
+ * PRAGMA on each run: 3.6% of focald's instructions per search), so the
+ * answer is kept while the file's data version is unchanged: switching the
+ * journal mode rewrites the file header, a change the version counts. */
 static void sqlite_txn_check(struct sqlite_conn *conn)
 {
 	const unsigned char *mode;
+	unsigned version = 0;
+	bool versioned;
 
 	if (conn->txn_ns == 0 || conn->txn_checked)
 		return;
 	conn->txn_checked = true;
+	versioned = sqlite3_file_control(conn->db, "main", SQLITE_FCNTL_DATA_VERSION,
+					 &version) == SQLITE_OK;
+	if (versioned && conn->mode_known && version == conn->mode_version) {
+		conn->txn_locks = conn->mode_locks;
+		return;
+	}
+	conn->mode_known = false;
 	if (conn->mode == NULL &&
 	    sqlite3_prepare_v3(conn->db, "PRAGMA main.journal_mode", -1,
 			       SQLITE_PREPARE_PERSISTENT, &conn->mode, NULL) != SQLITE_OK)
 		return;
 	if (sqlite3_step(conn->mode) == SQLITE_ROW &&
-	    (mode = sqlite3_column_text(conn->mode, 0)) != NULL)
+	    (mode = sqlite3_column_text(conn->mode, 0)) != NULL) {
 		conn->txn_locks = strcasecmp((const char *)mode, "wal") != 0;
+		conn->mode_locks = conn->txn_locks;
+		conn->mode_version = version;
+		conn->mode_known = versioned;
+	}
 	sqlite3_reset(conn->mode);
 }
 

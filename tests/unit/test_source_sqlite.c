@@ -30,7 +30,8 @@
 #include "sources/source.h"
 #include "sources/utf8text.h"
 
-static char tmpdir[64], dbpath[128], snappath[160], walpath[128];
+static char tmpdir[64], dbpath[128], snappath[160], walpath[128], switchpath[128],
+	modepath[128];
 static struct loop loop;
 static struct workpool *pool;
 static struct config *cfg;
@@ -143,11 +144,32 @@ static const char config_fmt[] =
 	"        WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c\n"
 	"        WHERE x < 1500000) SELECT max(x) + (SELECT count(*) FROM gezocht) AS n\n"
 	"        FROM c WHERE :family_name IS NOT NULL\n"
+	"    map: {report: {reference: n}}\n"
+	/* a file switched from a rollback journal to WAL while focald runs */
+	"  - name: switch_wanted\n"
+	"    kind: sqlite\n"
+	"    owner: Local Police\n"
+	"    classification: not_sensitive\n"
+	"    deadline_ms: 20000\n"
+	"    connection: {path: %s}\n"
+	"    queries: {person: \"SELECT * FROM gezocht WHERE achternaam = :family_name\"}\n"
+	"    map: {person: {family_name: achternaam, given_name: voornaam}}\n"
+	"  - name: switch_busy\n"
+	"    kind: sqlite\n"
+	"    owner: Local Police\n"
+	"    classification: not_sensitive\n"
+	"    deadline_ms: 20000\n"
+	"    connection: {path: %s}\n"
+	"    queries:\n"
+	"      person: >-\n"
+	"        WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c\n"
+	"        WHERE x < 1500000) SELECT max(x) + (SELECT count(*) FROM gezocht) AS n\n"
+	"        FROM c WHERE :family_name IS NOT NULL\n"
 	"    map: {report: {reference: n}}\n";
 
 enum {
 	SRC_WANTED, SRC_MANY, SRC_SLOW, SRC_BROKEN, SRC_FLAKY, SRC_SNAPSHOT, SRC_KAPOT,
-	SRC_WAL_WANTED, SRC_WAL_BUSY
+	SRC_WAL_WANTED, SRC_WAL_BUSY, SRC_SWITCH_WANTED, SRC_SWITCH_BUSY
 };
 
 /* The database at path with the schema; false on failure. */
@@ -182,9 +204,21 @@ static bool exec_sql(const char *path, const char *sql, int busy_ms)
 	return ok;
 }
 
+/* Removes the database file at path and what WAL mode leaves beside it. */
+static void unlink_db(const char *path)
+{
+	char side[200];
+
+	unlink(path);
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	unlink(side);
+}
+
 static int setup(void **state)
 {
-	char text[sizeof(config_fmt) + 9 * 160];
+	char text[sizeof(config_fmt) + 11 * 160];
 	struct focal_err err;
 
 	(void)state;
@@ -195,11 +229,13 @@ static int setup(void **state)
 	/* characters a file: URI must escape */
 	snprintf(snappath, sizeof(snappath), "%s/snap shot %%41#?&.db", tmpdir);
 	snprintf(walpath, sizeof(walpath), "%s/wal.db", tmpdir);
-	if (!make_db(dbpath) || !make_db(snappath) || !make_db(walpath) ||
+	snprintf(switchpath, sizeof(switchpath), "%s/switch.db", tmpdir);
+	snprintf(modepath, sizeof(modepath), "%s/mode.db", tmpdir);
+	if (!make_db(dbpath) || !make_db(snappath) || !make_db(walpath) || !make_db(switchpath) ||
 	    !exec_sql(walpath, "PRAGMA journal_mode=WAL", 0))
 		return -1;
 	snprintf(text, sizeof(text), config_fmt, dbpath, dbpath, dbpath, dbpath, dbpath, snappath,
-		 dbpath, walpath, walpath);
+		 dbpath, walpath, walpath, switchpath, switchpath);
 	if (loop_global_init(&err) != 0 || loop_init(&loop, 0, &err) != 0 ||
 	    workpool_create(1, 16, &pool, &err) != 0 ||
 	    config_load_string("focal.yaml", text, strlen(text), &cfg, &err) != 0 ||
@@ -222,7 +258,9 @@ static int teardown(void **state)
 	metrics_shutdown();
 	unlink(dbpath);
 	unlink(snappath);
-	unlink(walpath);
+	unlink_db(walpath);
+	unlink_db(switchpath);
+	unlink_db(modepath);
 	rmdir(tmpdir);
 	return 0;
 }
@@ -607,7 +645,9 @@ static void test_idle_worker_holds_no_lock(void **state)
  * a row committed before the search started is always seen, even while the
  * worker is still busy in a transaction on the same file (WAL mode, where
  * writers commit while reads run). */
-static void test_snapshot_never_older_than_query(void **state)
+/* busy runs on the only worker, inside a read transaction on path's file;
+ * meanwhile a row is committed, then wanted asks for it: it must see it. */
+static void check_snapshot_fresh(const char *path, size_t src_busy, size_t src_wanted)
 {
 	struct source_call busy, call;
 	struct result rbusy, res;
@@ -616,17 +656,16 @@ static void test_snapshot_never_older_than_query(void **state)
 	struct event *safety = evtimer_new(loop.base, on_safety, &expired);
 	struct query qb, q;
 
-	(void)state;
 	person(&qb, "x");
 	memset(&rbusy, 0, sizeof(rbusy));
-	source_call_init(&busy, &set->rt[SRC_WAL_BUSY], &qb, on_done, &rbusy);
+	source_call_init(&busy, &set->rt[src_busy], &qb, on_done, &rbusy);
 	source_call_start(&busy, 60000);
 	usleep(50 * 1000); /* the worker is inside busy's transaction */
-	assert_true(exec_sql(walpath, "INSERT INTO gezocht VALUES ('1', 'Peeters', 'Piet', NULL)",
+	assert_true(exec_sql(path, "INSERT INTO gezocht VALUES ('1', 'Peeters', 'Piet', NULL)",
 			     2000));
 	memset(&res, 0, sizeof(res));
 	person(&q, "Peeters");
-	source_call_init(&call, &set->rt[SRC_WAL_WANTED], &q, on_done, &res);
+	source_call_init(&call, &set->rt[src_wanted], &q, on_done, &res);
 	source_call_start(&call, 60000);
 	evtimer_add(safety, &tv);
 	while (!(rbusy.done && res.done) && !expired)
@@ -639,7 +678,74 @@ static void test_snapshot_never_older_than_query(void **state)
 	assert_int_equal(call.rows, 2); /* Jan, and Piet committed before the ask */
 	source_call_clear(&busy);
 	source_call_clear(&call);
-	assert_true(exec_sql(walpath, "DELETE FROM gezocht WHERE rijksregisternummer = '1'", 2000));
+	assert_true(exec_sql(path, "DELETE FROM gezocht WHERE rijksregisternummer = '1'", 2000));
+}
+
+/* A query never joins a read transaction that began before it was asked:
+ * a row committed before the search started is always seen, even while the
+ * worker is still busy in a transaction on the same file (WAL mode, where
+ * writers commit while reads run). */
+static void test_snapshot_never_older_than_query(void **state)
+{
+	(void)state;
+	check_snapshot_fresh(walpath, SRC_WAL_BUSY, SRC_WAL_WANTED);
+}
+
+/* What a read-only connection sees of the file at path in a read
+ * transaction: its data version and whether it is in WAL mode. */
+static void read_mode(sqlite3 *db, unsigned *version, bool *wal)
+{
+	sqlite3_stmt *st = NULL;
+
+	assert_int_equal(sqlite3_exec(db, "BEGIN; SELECT count(*) FROM gezocht", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_file_control(db, "main", SQLITE_FCNTL_DATA_VERSION, version),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA main.journal_mode", -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	*wal = strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+}
+
+/* The worker remembers a file's journal mode while the file is unchanged
+ * (source_sqlite.c: sqlite_txn_check).  A file switched to WAL after the
+ * worker knew it in rollback mode must be treated as WAL from then on. */
+static void test_switch_to_wal(void **state)
+{
+	struct source_call call;
+	struct result res;
+	struct query q;
+	unsigned v1, v2;
+	bool wal;
+	sqlite3 *db;
+
+	(void)state;
+	/* what the worker relies on: SQLite's data version of the file, as a
+	 * reader sees it, changes when another connection switches the mode */
+	assert_true(make_db(modepath));
+	assert_int_equal(sqlite3_open_v2(modepath, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	read_mode(db, &v1, &wal);
+	assert_false(wal);
+	read_mode(db, &v2, &wal);
+	assert_int_equal(v1, v2);
+	assert_true(exec_sql(modepath, "PRAGMA journal_mode=WAL", 2000));
+	read_mode(db, &v2, &wal);
+	assert_true(wal);
+	assert_int_not_equal(v1, v2);
+	sqlite3_close(db);
+	unlink_db(modepath);
+
+	for (int i = 0; i < 2; i++) { /* the mode is asked, then remembered */
+		person(&q, "Peeters");
+		run_call(&call, SRC_SWITCH_WANTED, &q, 0, &res);
+		assert_int_equal(call.status, SOURCE_OK);
+		assert_int_equal(call.rows, 1);
+		source_call_clear(&call);
+	}
+	assert_true(exec_sql(switchpath, "PRAGMA journal_mode=WAL", 2000));
+	check_snapshot_fresh(switchpath, SRC_SWITCH_BUSY, SRC_SWITCH_WANTED);
 }
 
 int main(void)
@@ -656,6 +762,7 @@ int main(void)
 		cmocka_unit_test(test_breaker_opens),
 		cmocka_unit_test(test_idle_worker_holds_no_lock),
 		cmocka_unit_test(test_snapshot_never_older_than_query),
+		cmocka_unit_test(test_switch_to_wal),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
