@@ -31,7 +31,7 @@
 #include "sources/utf8text.h"
 
 static char tmpdir[64], dbpath[128], snappath[160], walpath[128], switchpath[128],
-	modepath[128];
+	modepath[128], colpath[128];
 static struct loop loop;
 static struct workpool *pool;
 static struct config *cfg;
@@ -144,7 +144,10 @@ static const char config_fmt[] =
 	"        WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c\n"
 	"        WHERE x < 1500000) SELECT max(x) + (SELECT count(*) FROM gezocht) AS n\n"
 	"        FROM c WHERE :family_name IS NOT NULL\n"
-	"    map: {report: {reference: n}}\n"
+	"    map: {report: {reference: n}}\n";
+
+/* More sources (one string literal would pass the length C17 guarantees). */
+static const char config_more_fmt[] =
 	/* a file switched from a rollback journal to WAL while focald runs */
 	"  - name: switch_wanted\n"
 	"    kind: sqlite\n"
@@ -165,11 +168,27 @@ static const char config_fmt[] =
 	"        WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c\n"
 	"        WHERE x < 1500000) SELECT max(x) + (SELECT count(*) FROM gezocht) AS n\n"
 	"        FROM c WHERE :family_name IS NOT NULL\n"
-	"    map: {report: {reference: n}}\n";
+	"    map: {report: {reference: n}}\n"
+	/* SELECT *: where each column is depends on the table as it is now */
+	"  - name: kolommen\n"
+	"    kind: sqlite\n"
+	"    owner: Local Police\n"
+	"    classification: not_sensitive\n"
+	"    connection: {path: %s}\n"
+	"    queries: {person: \"SELECT * FROM kol WHERE :family_name IS NOT NULL\"}\n"
+	"    map: {person: {family_name: a, given_name: B, birth_date: c}}\n"
+	"  - name: kolommen_ander\n"
+	"    kind: sqlite\n"
+	"    owner: Local Police\n"
+	"    classification: not_sensitive\n"
+	"    connection: {path: %s}\n"
+	"    queries: {person: \"SELECT * FROM kol WHERE 0 AND :family_name IS NULL\"}\n"
+	"    map: {person: {family_name: a}}\n";
 
 enum {
 	SRC_WANTED, SRC_MANY, SRC_SLOW, SRC_BROKEN, SRC_FLAKY, SRC_SNAPSHOT, SRC_KAPOT,
-	SRC_WAL_WANTED, SRC_WAL_BUSY, SRC_SWITCH_WANTED, SRC_SWITCH_BUSY
+	SRC_WAL_WANTED, SRC_WAL_BUSY, SRC_SWITCH_WANTED, SRC_SWITCH_BUSY, SRC_KOLOMMEN,
+	SRC_KOLOMMEN_ANDER
 };
 
 /* The database at path with the schema; false on failure. */
@@ -218,7 +237,8 @@ static void unlink_db(const char *path)
 
 static int setup(void **state)
 {
-	char text[sizeof(config_fmt) + 11 * 160];
+	char text[sizeof(config_fmt) + sizeof(config_more_fmt) + 13 * 160];
+	size_t len;
 	struct focal_err err;
 
 	(void)state;
@@ -231,11 +251,16 @@ static int setup(void **state)
 	snprintf(walpath, sizeof(walpath), "%s/wal.db", tmpdir);
 	snprintf(switchpath, sizeof(switchpath), "%s/switch.db", tmpdir);
 	snprintf(modepath, sizeof(modepath), "%s/mode.db", tmpdir);
+	snprintf(colpath, sizeof(colpath), "%s/kol.db", tmpdir);
 	if (!make_db(dbpath) || !make_db(snappath) || !make_db(walpath) || !make_db(switchpath) ||
+	    !exec_sql(colpath, "CREATE TABLE kol (a TEXT, b TEXT, c TEXT);"
+			       "INSERT INTO kol VALUES ('A', 'B', 'C')", 0) ||
 	    !exec_sql(walpath, "PRAGMA journal_mode=WAL", 0))
 		return -1;
-	snprintf(text, sizeof(text), config_fmt, dbpath, dbpath, dbpath, dbpath, dbpath, snappath,
-		 dbpath, walpath, walpath, switchpath, switchpath);
+	len = (size_t)snprintf(text, sizeof(text), config_fmt, dbpath, dbpath, dbpath, dbpath, dbpath,
+			       snappath, dbpath, walpath, walpath);
+	snprintf(text + len, sizeof(text) - len, config_more_fmt, switchpath, switchpath, colpath,
+		 colpath);
 	if (loop_global_init(&err) != 0 || loop_init(&loop, 0, &err) != 0 ||
 	    workpool_create(1, 16, &pool, &err) != 0 ||
 	    config_load_string("focal.yaml", text, strlen(text), &cfg, &err) != 0 ||
@@ -261,6 +286,7 @@ static int teardown(void **state)
 	unlink_db(walpath);
 	unlink_db(switchpath);
 	unlink_db(modepath);
+	unlink_db(colpath);
 	rmdir(tmpdir);
 	return 0;
 }
@@ -748,6 +774,74 @@ static void test_switch_to_wal(void **state)
 	check_snapshot_fresh(switchpath, SRC_SWITCH_BUSY, SRC_SWITCH_WANTED);
 }
 
+/* Runs source kolommen; checks its one person's fields (NULL: absent). */
+static void check_kolommen(const char *family, const char *given, const char *birth)
+{
+	struct source_call call;
+	struct result res;
+	struct query q;
+	const struct record *r;
+
+	person(&q, "x");
+	run_call(&call, SRC_KOLOMMEN, &q, 0, &res);
+	if (call.status != SOURCE_OK)
+		fail_msg("status %s: %s", source_status_name(call.status), call.reason);
+	assert_int_equal(call.records.n, 1);
+	r = &call.records.items[0];
+	if (family != NULL)
+		assert_string_equal(record_get(r, "family_name"), family);
+	else
+		assert_null(record_get(r, "family_name"));
+	assert_string_equal(record_get(r, "given_name"), given);
+	if (birth != NULL)
+		assert_string_equal(record_get(r, "birth_date"), birth);
+	else
+		assert_null(record_get(r, "birth_date"));
+	source_call_clear(&call);
+}
+
+/* The worker remembers where a statement's mapped columns are (source_sqlite.c:
+ * struct sqlite_colmap).  When the table changes under a cached SELECT *,
+ * SQLite re-prepares the statement and the columns move: every value must
+ * still land in its own field, never in the one the old position had. */
+static void test_columns_move(void **state)
+{
+	struct source_call call;
+	struct result res;
+	struct query q;
+
+	(void)state;
+	check_kolommen("A", "B", "C");
+	check_kolommen("A", "B", "C"); /* from the map */
+	/* the table changes; another source takes the worker's statement slot
+	 * for this file (its run loads the new schema; it reads no row), and
+	 * kolommen's statement is prepared afresh: the map made for the old
+	 * one must not be used */
+	assert_true(exec_sql(colpath, "CREATE TABLE nieuw (c TEXT, b TEXT, a TEXT);"
+				      "INSERT INTO nieuw SELECT c, b, a FROM kol; DROP TABLE kol;"
+				      "ALTER TABLE nieuw RENAME TO kol", 0));
+	memset(&q, 0, sizeof(q));
+	q.kind = QUERY_PERSON;
+	run_call(&call, SRC_KOLOMMEN_ANDER, &q, 0, &res);
+	assert_int_equal(call.status, SOURCE_OK);
+	assert_int_equal(call.rows, 0);
+	source_call_clear(&call);
+	check_kolommen("A", "B", "C");
+	check_kolommen("A", "B", "C");
+	/* the same names in another order under the cached statement: SQLite
+	 * re-prepares it */
+	assert_true(exec_sql(colpath, "CREATE TABLE nieuw (b TEXT, a TEXT, c TEXT);"
+				      "INSERT INTO nieuw SELECT b, a, c FROM kol; DROP TABLE kol;"
+				      "ALTER TABLE nieuw RENAME TO kol", 0));
+	check_kolommen("A", "B", "C");
+	check_kolommen("A", "B", "C");
+	/* a mapped column dropped, the count unchanged */
+	assert_true(exec_sql(colpath, "CREATE TABLE nieuw (b TEXT, x TEXT, c TEXT);"
+				      "INSERT INTO nieuw SELECT b, a, c FROM kol; DROP TABLE kol;"
+				      "ALTER TABLE nieuw RENAME TO kol", 0));
+	check_kolommen(NULL, "B", "C");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -763,6 +857,7 @@ int main(void)
 		cmocka_unit_test(test_idle_worker_holds_no_lock),
 		cmocka_unit_test(test_snapshot_never_older_than_query),
 		cmocka_unit_test(test_switch_to_wal),
+		cmocka_unit_test(test_columns_move),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
