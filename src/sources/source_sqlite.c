@@ -71,7 +71,8 @@ struct sqlite_job {
 	struct source_call shadow; /* worker-side call: limits and records */
 	enum query_kind kind;
 	uint64_t submit_ns;        /* when the call was started (loop_now_ns) */
-	char *param[QP__COUNT];    /* copies: the worker never reads the search */
+	char *param[QP__COUNT];    /* copies: the worker never reads the search ... */
+	char *param_mem;           /* ... all in this one allocation */
 	enum source_status status;
 	char reason[256];
 };
@@ -313,7 +314,7 @@ static void sqlite_txn_check(struct sqlite_conn *conn)
 	if (conn->txn_ns == 0 || conn->txn_checked)
 		return;
 	conn->txn_checked = true;
-	versioned = sqlite3_file_control(conn->db, "main", SQLITE_FCNTL_DATA_VERSION,
+	versioned = sqlite3_file_control(conn->db, NULL /* main */, SQLITE_FCNTL_DATA_VERSION,
 					 &version) == SQLITE_OK;
 	if (versioned && conn->mode_known && version == conn->mode_version) {
 		conn->txn_locks = conn->mode_locks;
@@ -507,11 +508,12 @@ static int sqlite_get(void *rowp, const char *from, const char **val, size_t *le
 			row->next = ++m->n;
 		}
 	}
-	if (col < 0 || sqlite3_column_type(row->st, col) == SQLITE_NULL)
+	if (col < 0)
 		return 0;
+	/* NULL only for SQL NULL or out of memory: the type is asked only then */
 	*val = (const char *)sqlite3_column_text(row->st, col);
 	if (*val == NULL)
-		return FOCAL_E_NOMEM;
+		return sqlite3_column_type(row->st, col) == SQLITE_NULL ? 0 : FOCAL_E_NOMEM;
 	*len = (size_t)sqlite3_column_bytes(row->st, col);
 	return 1;
 }
@@ -595,8 +597,7 @@ out:
 static void sqlite_job_free(struct sqlite_job *job)
 {
 	record_set_clear(&job->shadow.records);
-	for (int i = 0; i < QP__COUNT; i++)
-		free(job->param[i]);
+	free(job->param_mem);
 	config_unref(job->cfg);
 	free(job);
 }
@@ -612,7 +613,12 @@ static void sqlite_done(struct work *w)
 	}
 	call->priv = NULL;
 	if (job->status == SOURCE_OK) {
-		record_set_move(&call->records, &job->shadow.records);
+		if (call->records.items == NULL) { /* the usual case: hand the set over */
+			call->records = job->shadow.records;
+			record_set_init(&job->shadow.records);
+		} else {
+			record_set_move(&call->records, &job->shadow.records);
+		}
 		call->rows = job->shadow.rows;
 		if (job->shadow.status == SOURCE_TRUNCATED)
 			call->status = SOURCE_TRUNCATED;
@@ -622,6 +628,30 @@ static void sqlite_done(struct work *w)
 	else
 		source_call_finish(call, SOURCE_ERROR, "%s", job->reason);
 	sqlite_job_free(job);
+}
+
+/* Copies q's parameters into job, in one allocation (one malloc and one
+ * free per call, not one per parameter). */
+static int sqlite_copy_params(struct sqlite_job *job, const struct query *q)
+{
+	size_t len[QP__COUNT], total = 0;
+	char *p;
+
+	for (int i = 0; i < QP__COUNT; i++) {
+		len[i] = q->param[i] != NULL ? strlen(q->param[i]) + 1 : 0;
+		total += len[i];
+	}
+	if (total == 0)
+		return FOCAL_OK;
+	if ((p = job->param_mem = malloc(total)) == NULL)
+		return FOCAL_E_NOMEM;
+	for (int i = 0; i < QP__COUNT; i++) {
+		if (len[i] == 0)
+			continue;
+		job->param[i] = memcpy(p, q->param[i], len[i]);
+		p += len[i];
+	}
+	return FOCAL_OK;
 }
 
 static void sqlite_start(struct source_call *call)
@@ -645,13 +675,10 @@ static void sqlite_start(struct source_call *call)
 	job->call = call;
 	job->cfg = config_ref(call->rt->cfg);
 	/* the worker must not read the search's memory: copy the parameters */
-	for (int i = 0; i < QP__COUNT; i++) {
-		if (call->query->param[i] != NULL &&
-		    (job->param[i] = strdup(call->query->param[i])) == NULL) {
-			sqlite_job_free(job);
-			source_call_finish(call, SOURCE_ERROR, "out of memory");
-			return;
-		}
+	if (sqlite_copy_params(job, call->query) != FOCAL_OK) {
+		sqlite_job_free(job);
+		source_call_finish(call, SOURCE_ERROR, "out of memory");
+		return;
 	}
 	job->kind = call->query->kind;
 	job->submit_ns = loop_now_ns();

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <event2/event.h>
 #include <sqlite3.h>
+#include <utf8proc.h>
 
 #include "core/config.h"
 #include "core/loop.h"
@@ -842,6 +843,50 @@ static void test_columns_move(void **state)
 	check_kolommen(NULL, "B", "C");
 }
 
+/* utf8text_valid as it was written before its eight-byte ASCII step: one
+ * character at a time through utf8proc, refusing NUL. */
+static bool utf8_valid_slow(const unsigned char *p, size_t len)
+{
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t k;
+
+	for (size_t i = 0; i < len; i += (size_t)k) {
+		k = utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &cp);
+		if (k <= 0 || cp == 0)
+			return false;
+	}
+	return true;
+}
+
+/* utf8text_valid takes eight ASCII bytes at a time: a NUL, a high byte or a
+ * broken or valid sequence at any offset of a word, and a cut anywhere,
+ * give the same answer as the character-by-character check. */
+static void test_utf8text_words(void **state)
+{
+	static const char *const inserts[] = {
+		"\0", "\x80", "\xff", "\xc3\xa9", "\xc3", "\xe2\x82\xac", "\xed\xa0\x80",
+		"\xf0\x9f\x98\x80", "\xc0\xaf", "\x7f", "\x01",
+	};
+	unsigned char buf[40];
+	size_t n;
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(inserts) / sizeof(inserts[0]); k++) {
+		size_t ilen = inserts[k][0] == '\0' ? 1 : strlen(inserts[k]);
+
+		for (size_t at = 0; at + ilen <= 24; at++) {
+			memset(buf, 'a', sizeof(buf));
+			memcpy(buf + at, inserts[k], ilen);
+			for (n = 0; n <= 24; n++)
+				if (utf8text_valid((const char *)buf, n) != utf8_valid_slow(buf, n))
+					fail_msg("insert %zu at %zu, length %zu", k, at, n);
+		}
+	}
+	assert_true(utf8text_valid("abcdefghijklmnopq", 17));
+	assert_false(utf8text_valid("abcdefgh\0ijklmnopq", 17));
+	assert_false(utf8text_valid("abcdefghijklmnop\x80", 17));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -858,6 +903,7 @@ int main(void)
 		cmocka_unit_test(test_snapshot_never_older_than_query),
 		cmocka_unit_test(test_switch_to_wal),
 		cmocka_unit_test(test_columns_move),
+		cmocka_unit_test(test_utf8text_words),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
