@@ -38,24 +38,32 @@ static bool utf8text_ascii8(const unsigned char *p)
 	return (w & highs) == 0 && ((w - ones) & ~w & highs) == 0;
 }
 
-bool utf8text_valid(const char *s, size_t len)
+/* utf8text_valid past the ASCII prefix: a character at a time.  Kept out
+ * of line so that the ASCII path needs no stack frame. */
+__attribute__((noinline)) static bool utf8text_valid_rest(const unsigned char *p, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, k;
 
 	while (i < len) {
-		if (len - i >= 8 && utf8text_ascii8(p + i)) {
-			i += 8;
-			continue;
-		}
-		if (p[i] != 0 && p[i] < 0x80) {
-			i++;
-			continue;
-		}
 		if ((k = utf8text_char(p + i, len - i)) == 0)
 			return false;
 		i += k;
 	}
+	return true;
+}
+
+bool utf8text_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	/* the ASCII prefix without a call or a stack frame: a word at a time,
+	 * then bytes in 1..0x7F (an unsigned b - 1 below 0x7F) */
+	while (len - i >= 8 && utf8text_ascii8(p + i))
+		i += 8;
+	for (; i < len; i++)
+		if ((unsigned)p[i] - 1u >= 0x7Fu)
+			return utf8text_valid_rest(p + i, len - i);
 	return true;
 }
 
