@@ -57,6 +57,31 @@ static const char schema[] =
 	"  (2, X'', X'C328', X'00'),"
 	"  (3, CAST(zeroblob(3000) AS TEXT), 'Jan', NULL);";
 
+/* Two sources on one file (paths: two %s) for the freshness tests: <name>_wanted
+ * finds persons by name, <name>_busy keeps the worker in a read transaction
+ * for a while. */
+#define WANTED_AND_BUSY(name)                                                               \
+	"  - name: " name "_wanted\n"                                                       \
+	"    kind: sqlite\n"                                                                \
+	"    owner: Local Police\n"                                                         \
+	"    classification: not_sensitive\n"                                               \
+	"    deadline_ms: 20000\n"                                                          \
+	"    connection: {path: %s}\n"                                                      \
+	"    queries: {person: \"SELECT * FROM gezocht WHERE achternaam = :family_name\"}\n" \
+	"    map: {person: {family_name: achternaam, given_name: voornaam}}\n"              \
+	"  - name: " name "_busy\n"                                                         \
+	"    kind: sqlite\n"                                                                \
+	"    owner: Local Police\n"                                                         \
+	"    classification: not_sensitive\n"                                               \
+	"    deadline_ms: 20000\n"                                                          \
+	"    connection: {path: %s}\n"                                                      \
+	"    queries:\n"                                                                    \
+	"      person: >-\n"                                                                \
+	"        WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c\n"          \
+	"        WHERE x < 1500000) SELECT max(x) + (SELECT count(*) FROM gezocht) AS n\n"  \
+	"        FROM c WHERE :family_name IS NOT NULL\n"                                   \
+	"    map: {report: {reference: n}}\n"
+
 /* Sources (names are unique per test: breakers live as long as the process). */
 static const char config_fmt[] =
 	"server: {tls_cert: c.pem, tls_key: k.pem}\n"
@@ -126,50 +151,12 @@ static const char config_fmt[] =
 	"      person: {family_name: achternaam, given_name: voornaam}\n"
 	"      alert: {when: signalering, category: signalering}\n"
 	/* a file in WAL mode, whose writers commit while reads run */
-	"  - name: wal_wanted\n"
-	"    kind: sqlite\n"
-	"    owner: Local Police\n"
-	"    classification: not_sensitive\n"
-	"    deadline_ms: 20000\n"
-	"    connection: {path: %s}\n"
-	"    queries: {person: \"SELECT * FROM gezocht WHERE achternaam = :family_name\"}\n"
-	"    map: {person: {family_name: achternaam, given_name: voornaam}}\n"
-	"  - name: wal_busy\n"
-	"    kind: sqlite\n"
-	"    owner: Local Police\n"
-	"    classification: not_sensitive\n"
-	"    deadline_ms: 20000\n"
-	"    connection: {path: %s}\n"
-	"    queries:\n"
-	"      person: >-\n"
-	"        WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c\n"
-	"        WHERE x < 1500000) SELECT max(x) + (SELECT count(*) FROM gezocht) AS n\n"
-	"        FROM c WHERE :family_name IS NOT NULL\n"
-	"    map: {report: {reference: n}}\n";
+	WANTED_AND_BUSY("wal");
 
 /* More sources (one string literal would pass the length C17 guarantees). */
 static const char config_more_fmt[] =
 	/* a file switched from a rollback journal to WAL while focald runs */
-	"  - name: switch_wanted\n"
-	"    kind: sqlite\n"
-	"    owner: Local Police\n"
-	"    classification: not_sensitive\n"
-	"    deadline_ms: 20000\n"
-	"    connection: {path: %s}\n"
-	"    queries: {person: \"SELECT * FROM gezocht WHERE achternaam = :family_name\"}\n"
-	"    map: {person: {family_name: achternaam, given_name: voornaam}}\n"
-	"  - name: switch_busy\n"
-	"    kind: sqlite\n"
-	"    owner: Local Police\n"
-	"    classification: not_sensitive\n"
-	"    deadline_ms: 20000\n"
-	"    connection: {path: %s}\n"
-	"    queries:\n"
-	"      person: >-\n"
-	"        WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c\n"
-	"        WHERE x < 1500000) SELECT max(x) + (SELECT count(*) FROM gezocht) AS n\n"
-	"        FROM c WHERE :family_name IS NOT NULL\n"
-	"    map: {report: {reference: n}}\n"
+	WANTED_AND_BUSY("switch")
 	/* SELECT *: where each column is depends on the table as it is now */
 	"  - name: kolommen\n"
 	"    kind: sqlite\n"
