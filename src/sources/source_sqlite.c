@@ -664,8 +664,7 @@ static void sqlite_start(struct source_call *call)
 		source_call_finish(call, SOURCE_ERROR, "no worker pool");
 		return;
 	}
-	/* zeroed up to the reason, which is text only once written (calloc
-	 * of the whole job was a seventh of starting a call) */
+	/* zeroed up to the reason, which is text only once written */
 	job = malloc(sizeof(*job));
 	if (job == NULL) {
 		source_call_finish(call, SOURCE_ERROR, "out of memory");
