@@ -42,6 +42,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -52,6 +53,7 @@
 #include "sources/source.h"
 
 struct sqlite_cfg {
+	uint64_t id;                /* unique for the process's life (never reused) */
 	char *path;
 	/* what sqlite3_open_v2 opens: the path, or with `immutable: true` a
 	 * file: URI with immutable=1 (no locking, no journal checks) */
@@ -70,9 +72,10 @@ struct sqlite_job {
 	struct source_call shadow; /* worker-side call: limits and records */
 	enum query_kind kind;
 	uint64_t submit_ns;        /* when the call was started (loop_now_ns) */
-	char *param[QP__COUNT];    /* copies: the worker never reads the search */
+	char *param[QP__COUNT];    /* copies: the worker never reads the search ... */
+	char *param_mem;           /* ... all in this one allocation */
 	enum source_status status;
-	char reason[256];
+	char reason[256];          /* last: not zeroed (sqlite_start) */
 };
 
 /* Per worker thread: one connection per database file, closed when the
@@ -83,15 +86,40 @@ struct sqlite_job {
 /* The longest a read transaction spans queued queries (see the top). */
 #define SQLITE_TXN_MAX_NS (20 * 1000000u)
 
+/* Where the columns a mapping reads are in a statement's rows, so that the
+ * getter does not compare every column name for every field of every row
+ * (strcasecmp was 2.3% of focald's CPU).  Keyed by the mapping's `from`
+ * strings, whose addresses are stable while their configuration lives; the
+ * owner id says which configuration that is (an address freed by a reload
+ * may come back holding another name).  Column names and positions change
+ * only when SQLite re-prepares the statement (a schema change: SELECT *
+ * then sees the new columns), which its REPREPARE counter counts: a map
+ * made under another count is dropped before any value is read. */
+#define SQLITE_COLMAP_MAX 24
+struct sqlite_colmap {
+	uint64_t owner;   /* sqlite_cfg id of the from strings; 0: empty */
+	int reprepares;   /* the statement's SQLITE_STMTSTATUS_REPREPARE ... */
+	int ncols;        /* ... and column count when the map was made */
+	int n;
+	const char *from[SQLITE_COLMAP_MAX];
+	short col[SQLITE_COLMAP_MAX]; /* -1: no such column */
+};
+
 struct sqlite_conn {
 	char *path;      /* open_name; NULL: a free slot */
 	uint64_t hash;   /* of path */
+	uint64_t owner;  /* id of the sqlite_cfg last found to open this file */
 	sqlite3 *db;
 	sqlite3_stmt *st[QUERY__COUNT];
+	uint64_t st_owner[QUERY__COUNT];  /* sqlite_cfg id whose SQL st[k] is */
+	struct sqlite_colmap map[QUERY__COUNT]; /* for st[k]'s rows */
 	sqlite3_stmt *begin, *commit, *mode;
 	uint64_t txn_ns; /* when the open read transaction began; 0: none */
 	bool txn_checked; /* its journal mode is known ... */
 	bool txn_locks;   /* ... and is not WAL: its shared lock keeps commits out */
+	bool mode_known;  /* mode_locks is the answer for the file ... */
+	bool mode_locks;
+	unsigned mode_version; /* ... at this SQLITE_FCNTL_DATA_VERSION */
 };
 
 struct sqlite_thread {
@@ -131,6 +159,10 @@ static struct sqlite_thread *sqlite_thread(void)
 		pthread_setspecific(thread_key, t);
 	return t;
 }
+
+/* The last sqlite_cfg id handed out: ids tell the worker's caches which
+ * configuration they were filled for, without comparing text. */
+static atomic_uint_fast64_t sqlite_cfg_ids;
 
 static void sqlite_cfg_free(void *p)
 {
@@ -183,6 +215,7 @@ static int sqlite_configure(struct source_def *def, const struct cfg_node *conn,
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return focal_err_set(err, FOCAL_E_NOMEM, "out of memory");
+	c->id = atomic_fetch_add(&sqlite_cfg_ids, 1) + 1;
 	def->conn_cfg = c;
 	if ((rc = cfg_get_path(conn, "path", true, &c->path, err)) != 0)
 		return rc;
@@ -268,27 +301,47 @@ static void sqlite_txn_join(struct sqlite_conn *conn, uint64_t submit_ns)
 
 /* After the first query of conn's transaction (when the file has been read
  * and the pager knows its mode): whether the transaction keeps commits out
- * (see the top).  Asked per transaction: a file may be switched to WAL. */
+ * (see the top).  Known per transaction: a file may be switched to WAL.
+ * Asking costs a full prepare every time (SQLite re-prepares a journal_mode
+ * PRAGMA on each run: 3.6% of focald's instructions per search), so the
+ * answer is kept while the file's data version is unchanged: switching the
+ * journal mode rewrites the file header, a change the version counts. */
 static void sqlite_txn_check(struct sqlite_conn *conn)
 {
 	const unsigned char *mode;
+	unsigned version = 0;
+	bool versioned;
 
 	if (conn->txn_ns == 0 || conn->txn_checked)
 		return;
 	conn->txn_checked = true;
+	versioned = sqlite3_file_control(conn->db, NULL /* main */, SQLITE_FCNTL_DATA_VERSION,
+					 &version) == SQLITE_OK;
+	if (versioned && conn->mode_known && version == conn->mode_version) {
+		conn->txn_locks = conn->mode_locks;
+		return;
+	}
+	conn->mode_known = false;
 	if (conn->mode == NULL &&
 	    sqlite3_prepare_v3(conn->db, "PRAGMA main.journal_mode", -1,
 			       SQLITE_PREPARE_PERSISTENT, &conn->mode, NULL) != SQLITE_OK)
 		return;
 	if (sqlite3_step(conn->mode) == SQLITE_ROW &&
-	    (mode = sqlite3_column_text(conn->mode, 0)) != NULL)
+	    (mode = sqlite3_column_text(conn->mode, 0)) != NULL) {
 		conn->txn_locks = strcasecmp((const char *)mode, "wal") != 0;
+		conn->mode_locks = conn->txn_locks;
+		conn->mode_version = version;
+		conn->mode_known = versioned;
+	}
 	sqlite3_reset(conn->mode);
 }
 
 /* The worker's connection to the file c opens, opened on first use; NULL
  * when the cache is full (*db is then a connection for this query only,
- * closed by the caller) or on failure (*db NULL, reason set). */
+ * closed by the caller) or on failure (*db NULL, reason set).  The cache is
+ * an open-addressed table on the name's hash (slots are never freed while
+ * the thread lives, so the first free slot ends a search); a slot last
+ * found for c itself needs no comparison of names. */
 static struct sqlite_conn *sqlite_thread_conn(const struct sqlite_cfg *c, sqlite3 **db,
 					      char *reason, size_t rlen)
 {
@@ -296,15 +349,18 @@ static struct sqlite_conn *sqlite_thread_conn(const struct sqlite_cfg *c, sqlite
 	struct sqlite_conn *free_slot = NULL, *conn;
 
 	*db = NULL;
-	for (size_t i = 0; t != NULL && i < SQLITE_MAX_DBS; i++) {
-		conn = &t->conns[i];
-		if (conn->path != NULL && conn->hash == c->open_hash &&
-		    strcmp(conn->path, c->open_name) == 0) {
+	for (size_t j = 0; t != NULL && j < SQLITE_MAX_DBS; j++) {
+		conn = &t->conns[(c->open_hash + j) % SQLITE_MAX_DBS];
+		if (conn->path == NULL) {
+			free_slot = conn;
+			break;
+		}
+		if (conn->owner == c->id ||
+		    (conn->hash == c->open_hash && strcmp(conn->path, c->open_name) == 0)) {
+			conn->owner = c->id;
 			*db = conn->db;
 			return conn;
 		}
-		if (conn->path == NULL && free_slot == NULL)
-			free_slot = conn;
 	}
 	if (sqlite3_open_v2(c->open_name, db,
 			    SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
@@ -319,36 +375,43 @@ static struct sqlite_conn *sqlite_thread_conn(const struct sqlite_cfg *c, sqlite
 	if (free_slot == NULL || (free_slot->path = strdup(c->open_name)) == NULL)
 		return NULL; /* used once: correct, only slower */
 	free_slot->hash = c->open_hash;
+	free_slot->owner = c->id;
 	free_slot->db = *db;
 	return free_slot;
 }
 
-/* The statement for query kind k on conn: the cached one if its text is
- * still sql (a reload may have changed the template; comparing the text,
- * not the pointer, is immune to a freed and reused address), else a new
- * one, cached when conn is.  *cached says whether sqlite_stmt_release must
- * keep it.  NULL on failure (message in db). */
+/* The statement for query kind k of c on conn: the cached one if its text
+ * is still c's (a reload may have changed the template; the text, not its
+ * address, is compared unless the statement was last found for c itself:
+ * ids are never reused), else a new one, cached when conn is.  *cached says
+ * whether sqlite_stmt_release must keep it.  NULL on failure (message in
+ * db). */
 static sqlite3_stmt *sqlite_thread_stmt(struct sqlite_conn *conn, sqlite3 *db,
-					enum query_kind k, const char *sql, bool *cached)
+					enum query_kind k, const struct sqlite_cfg *c,
+					bool *cached)
 {
 	sqlite3_stmt **slot = conn != NULL ? &conn->st[k] : NULL, *st = NULL;
 
 	*cached = false;
 	if (slot != NULL && *slot != NULL) {
-		if (strcmp(sqlite3_sql(*slot), sql) == 0) {
+		if (conn->st_owner[k] == c->id || strcmp(sqlite3_sql(*slot), c->sql[k]) == 0) {
+			conn->st_owner[k] = c->id;
 			*cached = true;
 			return *slot;
 		}
 		sqlite3_finalize(*slot);
 		*slot = NULL;
+		conn->st_owner[k] = 0;
 	}
-	if (sqlite3_prepare_v3(db, sql, -1, slot ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL) !=
-	    SQLITE_OK) {
+	if (sqlite3_prepare_v3(db, c->sql[k], -1, slot ? SQLITE_PREPARE_PERSISTENT : 0, &st,
+			       NULL) != SQLITE_OK) {
 		sqlite3_finalize(st);
 		return NULL;
 	}
 	if (slot != NULL) {
 		*slot = st;
+		conn->st_owner[k] = c->id;
+		conn->map[k].owner = 0; /* a new statement: its columns are not known */
 		*cached = true;
 	}
 	return st;
@@ -376,23 +439,51 @@ static int sqlite_progress(void *arg)
 	return atomic_load_explicit(&job->cancelled, memory_order_relaxed) ? 1 : 0;
 }
 
-/* A row as the mapping getter sees it: the statement and its column names,
- * read once per query rather than once per field and row. */
+/* A row as the mapping getter sees it: the statement, the map of its
+ * columns, and their names, read only when the map lacks a `from`. */
 #define SQLITE_MAX_COLS 64
 struct sqlite_row {
 	sqlite3_stmt *st;
-	int ncols;
+	struct sqlite_colmap *map;
+	int next;  /* the map entry the next lookup likely wants (same order each row) */
+	int ncols; /* -1: names not read yet */
 	const char *names[SQLITE_MAX_COLS];
 };
 
-static void sqlite_row_init(struct sqlite_row *row, sqlite3_stmt *st)
+/* Before each row is read: map is kept only if it was made for owner's
+ * mapping and for the statement as it is now (see struct sqlite_colmap). */
+static void sqlite_row_start(struct sqlite_row *row, sqlite3_stmt *st,
+			     struct sqlite_colmap *map, uint64_t owner)
 {
+	int reprepares = sqlite3_stmt_status(st, SQLITE_STMTSTATUS_REPREPARE, 0);
+	int ncols = sqlite3_column_count(st);
+
 	row->st = st;
-	row->ncols = sqlite3_column_count(st);
-	if (row->ncols > SQLITE_MAX_COLS)
-		row->ncols = SQLITE_MAX_COLS; /* mapped columns beyond: not found */
+	row->map = map;
+	row->next = 0;
+	if (map->owner != owner || map->reprepares != reprepares || map->ncols != ncols) {
+		map->owner = owner;
+		map->reprepares = reprepares;
+		map->ncols = ncols;
+		map->n = 0;
+		row->ncols = -1; /* names may have changed too */
+	}
+}
+
+/* The index of column `from` (case-insensitive, as SQL names are), or -1. */
+static int sqlite_row_find(struct sqlite_row *row, const char *from)
+{
+	if (row->ncols < 0) {
+		row->ncols = sqlite3_column_count(row->st);
+		if (row->ncols > SQLITE_MAX_COLS)
+			row->ncols = SQLITE_MAX_COLS; /* mapped columns beyond: not found */
+		for (int i = 0; i < row->ncols; i++)
+			row->names[i] = sqlite3_column_name(row->st, i);
+	}
 	for (int i = 0; i < row->ncols; i++)
-		row->names[i] = sqlite3_column_name(st, i);
+		if (row->names[i] != NULL && strcasecmp(row->names[i], from) == 0)
+			return i;
+	return -1;
 }
 
 /* The mapping getter.  A TEXT or BLOB value is handed over as stored, with
@@ -401,19 +492,31 @@ static void sqlite_row_init(struct sqlite_row *row, sqlite3_stmt *st)
 static int sqlite_get(void *rowp, const char *from, const char **val, size_t *len)
 {
 	struct sqlite_row *row = rowp;
+	struct sqlite_colmap *m = row->map;
+	int i = row->next, col;
 
-	for (int i = 0; i < row->ncols; i++) {
-		if (row->names[i] == NULL || strcasecmp(row->names[i], from) != 0)
-			continue;
-		if (sqlite3_column_type(row->st, i) == SQLITE_NULL)
-			return 0;
-		*val = (const char *)sqlite3_column_text(row->st, i);
-		if (*val == NULL)
-			return FOCAL_E_NOMEM;
-		*len = (size_t)sqlite3_column_bytes(row->st, i);
-		return 1;
+	if (i >= m->n || m->from[i] != from)
+		for (i = 0; i < m->n && m->from[i] != from; i++)
+			;
+	if (i < m->n) {
+		col = m->col[i];
+		row->next = i + 1;
+	} else {
+		col = sqlite_row_find(row, from);
+		if (m->n < SQLITE_COLMAP_MAX) {
+			m->from[m->n] = from;
+			m->col[m->n] = (short)col;
+			row->next = ++m->n;
+		}
 	}
-	return 0;
+	if (col < 0)
+		return 0;
+	/* NULL only for SQL NULL or out of memory: the type is asked only then */
+	*val = (const char *)sqlite3_column_text(row->st, col);
+	if (*val == NULL)
+		return sqlite3_column_type(row->st, col) == SQLITE_NULL ? 0 : FOCAL_E_NOMEM;
+	*len = (size_t)sqlite3_column_bytes(row->st, col);
+	return 1;
 }
 
 /* Binds the job's parameters; false with the reason set. */
@@ -444,7 +547,8 @@ static void sqlite_run(struct work *w)
 	const struct sqlite_cfg *c = def->conn_cfg;
 	enum query_kind k = job->kind;
 	struct sqlite_conn *conn;
-	struct sqlite_row row;
+	struct sqlite_row row = { .ncols = -1 };
+	struct sqlite_colmap once = { .owner = 0 }; /* an uncached statement's */
 	sqlite3_stmt *st = NULL;
 	sqlite3 *db;
 	bool cached = false;
@@ -459,14 +563,14 @@ static void sqlite_run(struct work *w)
 	if (conn != NULL)
 		sqlite_txn_join(conn, job->submit_ns);
 	sqlite3_progress_handler(db, 1000, sqlite_progress, job);
-	if ((st = sqlite_thread_stmt(conn, db, k, c->sql[k], &cached)) == NULL) {
+	if ((st = sqlite_thread_stmt(conn, db, k, c, &cached)) == NULL) {
 		snprintf(job->reason, sizeof(job->reason), "query failed: %s", sqlite3_errmsg(db));
 		goto out;
 	}
 	if (!sqlite_bind(job, c, db, st))
 		goto out;
-	sqlite_row_init(&row, st);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sqlite_row_start(&row, st, cached ? &conn->map[k] : &once, c->id);
 		add = source_call_add_row(&job->shadow, sqlite_get, &row);
 		if (add < 0) {
 			snprintf(job->reason, sizeof(job->reason), "%s", job->shadow.reason);
@@ -494,8 +598,7 @@ out:
 static void sqlite_job_free(struct sqlite_job *job)
 {
 	record_set_clear(&job->shadow.records);
-	for (int i = 0; i < QP__COUNT; i++)
-		free(job->param[i]);
+	free(job->param_mem);
 	config_unref(job->cfg);
 	free(job);
 }
@@ -511,7 +614,12 @@ static void sqlite_done(struct work *w)
 	}
 	call->priv = NULL;
 	if (job->status == SOURCE_OK) {
-		record_set_move(&call->records, &job->shadow.records);
+		if (call->records.items == NULL) { /* the usual case: hand the set over */
+			call->records = job->shadow.records;
+			record_set_init(&job->shadow.records);
+		} else {
+			record_set_move(&call->records, &job->shadow.records);
+		}
 		call->rows = job->shadow.rows;
 		if (job->shadow.status == SOURCE_TRUNCATED)
 			call->status = SOURCE_TRUNCATED;
@@ -523,6 +631,30 @@ static void sqlite_done(struct work *w)
 	sqlite_job_free(job);
 }
 
+/* Copies q's parameters into job, in one allocation (one malloc and one
+ * free per call, not one per parameter). */
+static int sqlite_copy_params(struct sqlite_job *job, const struct query *q)
+{
+	size_t len[QP__COUNT], total = 0;
+	char *p;
+
+	for (int i = 0; i < QP__COUNT; i++) {
+		len[i] = q->param[i] != NULL ? strlen(q->param[i]) + 1 : 0;
+		total += len[i];
+	}
+	if (total == 0)
+		return FOCAL_OK;
+	if ((p = job->param_mem = malloc(total)) == NULL)
+		return FOCAL_E_NOMEM;
+	for (int i = 0; i < QP__COUNT; i++) {
+		if (len[i] == 0)
+			continue;
+		job->param[i] = memcpy(p, q->param[i], len[i]);
+		p += len[i];
+	}
+	return FOCAL_OK;
+}
+
 static void sqlite_start(struct source_call *call)
 {
 	struct workpool *pool = workpool_default();
@@ -532,11 +664,14 @@ static void sqlite_start(struct source_call *call)
 		source_call_finish(call, SOURCE_ERROR, "no worker pool");
 		return;
 	}
-	job = calloc(1, sizeof(*job));
+	/* zeroed up to the reason, which is text only once written */
+	job = malloc(sizeof(*job));
 	if (job == NULL) {
 		source_call_finish(call, SOURCE_ERROR, "out of memory");
 		return;
 	}
+	memset(job, 0, offsetof(struct sqlite_job, reason));
+	job->reason[0] = '\0';
 	job->work.run = sqlite_run;
 	job->work.done = sqlite_done;
 	job->work.leave = sqlite_leave;
@@ -544,13 +679,10 @@ static void sqlite_start(struct source_call *call)
 	job->call = call;
 	job->cfg = config_ref(call->rt->cfg);
 	/* the worker must not read the search's memory: copy the parameters */
-	for (int i = 0; i < QP__COUNT; i++) {
-		if (call->query->param[i] != NULL &&
-		    (job->param[i] = strdup(call->query->param[i])) == NULL) {
-			sqlite_job_free(job);
-			source_call_finish(call, SOURCE_ERROR, "out of memory");
-			return;
-		}
+	if (sqlite_copy_params(job, call->query) != FOCAL_OK) {
+		sqlite_job_free(job);
+		source_call_finish(call, SOURCE_ERROR, "out of memory");
+		return;
 	}
 	job->kind = call->query->kind;
 	job->submit_ns = loop_now_ns();

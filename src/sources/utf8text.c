@@ -1,12 +1,13 @@
 /*
  * utf8text: value text checks shared by every connector (see utf8text.h).
  *
- * Most values are plain ASCII, so the check runs a byte loop until the first
- * byte with the high bit set and leaves the rest to utf8proc_iterate (which
+ * Most values are plain ASCII, so the check skips eight ASCII bytes at a
+ * time, then single ones, and leaves the rest to utf8proc_iterate (which
  * refuses overlong forms, surrogates and code points above U+10FFFF).
  */
 #include "sources/utf8text.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include <utf8proc.h>
@@ -24,20 +25,45 @@ static size_t utf8text_char(const unsigned char *p, size_t n)
 	return k > 0 && cp != 0 ? (size_t)k : 0;
 }
 
-bool utf8text_valid(const char *s, size_t len)
+/* Whether the 8 bytes at p are all ASCII and none is NUL (a word at a
+ * time: most values are short ASCII names and numbers, checked for every
+ * value of every row). */
+static bool utf8text_ascii8(const unsigned char *p)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	/* (w - ones) & ~w & highs: nonzero iff some byte of w is zero */
+	return (w & highs) == 0 && ((w - ones) & ~w & highs) == 0;
+}
+
+/* utf8text_valid past the ASCII prefix: a character at a time.  Kept out
+ * of line so that the ASCII path needs no stack frame. */
+__attribute__((noinline)) static bool utf8text_valid_rest(const unsigned char *p, size_t len)
+{
 	size_t i = 0, k;
 
 	while (i < len) {
-		if (p[i] != 0 && p[i] < 0x80) {
-			i++;
-			continue;
-		}
 		if ((k = utf8text_char(p + i, len - i)) == 0)
 			return false;
 		i += k;
 	}
+	return true;
+}
+
+bool utf8text_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	/* the ASCII prefix without a call or a stack frame: a word at a time,
+	 * then bytes in 1..0x7F (an unsigned b - 1 below 0x7F) */
+	while (len - i >= 8 && utf8text_ascii8(p + i))
+		i += 8;
+	for (; i < len; i++)
+		if ((unsigned)p[i] - 1u >= 0x7Fu)
+			return utf8text_valid_rest(p + i, len - i);
 	return true;
 }
 

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <event2/event.h>
 #include <sqlite3.h>
+#include <utf8proc.h>
 
 #include "core/config.h"
 #include "core/loop.h"
@@ -30,7 +31,8 @@
 #include "sources/source.h"
 #include "sources/utf8text.h"
 
-static char tmpdir[64], dbpath[128], snappath[160], walpath[128];
+static char tmpdir[64], dbpath[128], snappath[160], walpath[128], switchpath[128],
+	modepath[128], colpath[128];
 static struct loop loop;
 static struct workpool *pool;
 static struct config *cfg;
@@ -54,6 +56,31 @@ static const char schema[] =
 	"  (1, CAST(X'52656EE9' AS TEXT), CAST(X'610062' AS TEXT), X'EDA080'),"
 	"  (2, X'', X'C328', X'00'),"
 	"  (3, CAST(zeroblob(3000) AS TEXT), 'Jan', NULL);";
+
+/* Two sources on one file (paths: two %s) for the freshness tests: <name>_wanted
+ * finds persons by name, <name>_busy keeps the worker in a read transaction
+ * for a while. */
+#define WANTED_AND_BUSY(name)                                                               \
+	"  - name: " name "_wanted\n"                                                       \
+	"    kind: sqlite\n"                                                                \
+	"    owner: Local Police\n"                                                         \
+	"    classification: not_sensitive\n"                                               \
+	"    deadline_ms: 20000\n"                                                          \
+	"    connection: {path: %s}\n"                                                      \
+	"    queries: {person: \"SELECT * FROM gezocht WHERE achternaam = :family_name\"}\n" \
+	"    map: {person: {family_name: achternaam, given_name: voornaam}}\n"              \
+	"  - name: " name "_busy\n"                                                         \
+	"    kind: sqlite\n"                                                                \
+	"    owner: Local Police\n"                                                         \
+	"    classification: not_sensitive\n"                                               \
+	"    deadline_ms: 20000\n"                                                          \
+	"    connection: {path: %s}\n"                                                      \
+	"    queries:\n"                                                                    \
+	"      person: >-\n"                                                                \
+	"        WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c\n"          \
+	"        WHERE x < 1500000) SELECT max(x) + (SELECT count(*) FROM gezocht) AS n\n"  \
+	"        FROM c WHERE :family_name IS NOT NULL\n"                                   \
+	"    map: {report: {reference: n}}\n"
 
 /* Sources (names are unique per test: breakers live as long as the process). */
 static const char config_fmt[] =
@@ -124,30 +151,32 @@ static const char config_fmt[] =
 	"      person: {family_name: achternaam, given_name: voornaam}\n"
 	"      alert: {when: signalering, category: signalering}\n"
 	/* a file in WAL mode, whose writers commit while reads run */
-	"  - name: wal_wanted\n"
+	WANTED_AND_BUSY("wal");
+
+/* More sources (one string literal would pass the length C17 guarantees). */
+static const char config_more_fmt[] =
+	/* a file switched from a rollback journal to WAL while focald runs */
+	WANTED_AND_BUSY("switch")
+	/* SELECT *: where each column is depends on the table as it is now */
+	"  - name: kolommen\n"
 	"    kind: sqlite\n"
 	"    owner: Local Police\n"
 	"    classification: not_sensitive\n"
-	"    deadline_ms: 20000\n"
 	"    connection: {path: %s}\n"
-	"    queries: {person: \"SELECT * FROM gezocht WHERE achternaam = :family_name\"}\n"
-	"    map: {person: {family_name: achternaam, given_name: voornaam}}\n"
-	"  - name: wal_busy\n"
+	"    queries: {person: \"SELECT * FROM kol WHERE :family_name IS NOT NULL\"}\n"
+	"    map: {person: {family_name: a, given_name: B, birth_date: c}}\n"
+	"  - name: kolommen_ander\n"
 	"    kind: sqlite\n"
 	"    owner: Local Police\n"
 	"    classification: not_sensitive\n"
-	"    deadline_ms: 20000\n"
 	"    connection: {path: %s}\n"
-	"    queries:\n"
-	"      person: >-\n"
-	"        WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c\n"
-	"        WHERE x < 1500000) SELECT max(x) + (SELECT count(*) FROM gezocht) AS n\n"
-	"        FROM c WHERE :family_name IS NOT NULL\n"
-	"    map: {report: {reference: n}}\n";
+	"    queries: {person: \"SELECT * FROM kol WHERE 0 AND :family_name IS NULL\"}\n"
+	"    map: {person: {family_name: a}}\n";
 
 enum {
 	SRC_WANTED, SRC_MANY, SRC_SLOW, SRC_BROKEN, SRC_FLAKY, SRC_SNAPSHOT, SRC_KAPOT,
-	SRC_WAL_WANTED, SRC_WAL_BUSY
+	SRC_WAL_WANTED, SRC_WAL_BUSY, SRC_SWITCH_WANTED, SRC_SWITCH_BUSY, SRC_KOLOMMEN,
+	SRC_KOLOMMEN_ANDER
 };
 
 /* The database at path with the schema; false on failure. */
@@ -182,9 +211,22 @@ static bool exec_sql(const char *path, const char *sql, int busy_ms)
 	return ok;
 }
 
+/* Removes the database file at path and what WAL mode leaves beside it. */
+static void unlink_db(const char *path)
+{
+	char side[200];
+
+	unlink(path);
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	unlink(side);
+}
+
 static int setup(void **state)
 {
-	char text[sizeof(config_fmt) + 9 * 160];
+	char text[sizeof(config_fmt) + sizeof(config_more_fmt) + 13 * 160];
+	size_t len;
 	struct focal_err err;
 
 	(void)state;
@@ -195,11 +237,18 @@ static int setup(void **state)
 	/* characters a file: URI must escape */
 	snprintf(snappath, sizeof(snappath), "%s/snap shot %%41#?&.db", tmpdir);
 	snprintf(walpath, sizeof(walpath), "%s/wal.db", tmpdir);
-	if (!make_db(dbpath) || !make_db(snappath) || !make_db(walpath) ||
+	snprintf(switchpath, sizeof(switchpath), "%s/switch.db", tmpdir);
+	snprintf(modepath, sizeof(modepath), "%s/mode.db", tmpdir);
+	snprintf(colpath, sizeof(colpath), "%s/kol.db", tmpdir);
+	if (!make_db(dbpath) || !make_db(snappath) || !make_db(walpath) || !make_db(switchpath) ||
+	    !exec_sql(colpath, "CREATE TABLE kol (a TEXT, b TEXT, c TEXT);"
+			       "INSERT INTO kol VALUES ('A', 'B', 'C')", 0) ||
 	    !exec_sql(walpath, "PRAGMA journal_mode=WAL", 0))
 		return -1;
-	snprintf(text, sizeof(text), config_fmt, dbpath, dbpath, dbpath, dbpath, dbpath, snappath,
-		 dbpath, walpath, walpath);
+	len = (size_t)snprintf(text, sizeof(text), config_fmt, dbpath, dbpath, dbpath, dbpath, dbpath,
+			       snappath, dbpath, walpath, walpath);
+	snprintf(text + len, sizeof(text) - len, config_more_fmt, switchpath, switchpath, colpath,
+		 colpath);
 	if (loop_global_init(&err) != 0 || loop_init(&loop, 0, &err) != 0 ||
 	    workpool_create(1, 16, &pool, &err) != 0 ||
 	    config_load_string("focal.yaml", text, strlen(text), &cfg, &err) != 0 ||
@@ -222,7 +271,10 @@ static int teardown(void **state)
 	metrics_shutdown();
 	unlink(dbpath);
 	unlink(snappath);
-	unlink(walpath);
+	unlink_db(walpath);
+	unlink_db(switchpath);
+	unlink_db(modepath);
+	unlink_db(colpath);
 	rmdir(tmpdir);
 	return 0;
 }
@@ -607,7 +659,9 @@ static void test_idle_worker_holds_no_lock(void **state)
  * a row committed before the search started is always seen, even while the
  * worker is still busy in a transaction on the same file (WAL mode, where
  * writers commit while reads run). */
-static void test_snapshot_never_older_than_query(void **state)
+/* busy runs on the only worker, inside a read transaction on path's file;
+ * meanwhile a row is committed, then wanted asks for it: it must see it. */
+static void check_snapshot_fresh(const char *path, size_t src_busy, size_t src_wanted)
 {
 	struct source_call busy, call;
 	struct result rbusy, res;
@@ -616,17 +670,16 @@ static void test_snapshot_never_older_than_query(void **state)
 	struct event *safety = evtimer_new(loop.base, on_safety, &expired);
 	struct query qb, q;
 
-	(void)state;
 	person(&qb, "x");
 	memset(&rbusy, 0, sizeof(rbusy));
-	source_call_init(&busy, &set->rt[SRC_WAL_BUSY], &qb, on_done, &rbusy);
+	source_call_init(&busy, &set->rt[src_busy], &qb, on_done, &rbusy);
 	source_call_start(&busy, 60000);
 	usleep(50 * 1000); /* the worker is inside busy's transaction */
-	assert_true(exec_sql(walpath, "INSERT INTO gezocht VALUES ('1', 'Peeters', 'Piet', NULL)",
+	assert_true(exec_sql(path, "INSERT INTO gezocht VALUES ('1', 'Peeters', 'Piet', NULL)",
 			     2000));
 	memset(&res, 0, sizeof(res));
 	person(&q, "Peeters");
-	source_call_init(&call, &set->rt[SRC_WAL_WANTED], &q, on_done, &res);
+	source_call_init(&call, &set->rt[src_wanted], &q, on_done, &res);
 	source_call_start(&call, 60000);
 	evtimer_add(safety, &tv);
 	while (!(rbusy.done && res.done) && !expired)
@@ -639,7 +692,186 @@ static void test_snapshot_never_older_than_query(void **state)
 	assert_int_equal(call.rows, 2); /* Jan, and Piet committed before the ask */
 	source_call_clear(&busy);
 	source_call_clear(&call);
-	assert_true(exec_sql(walpath, "DELETE FROM gezocht WHERE rijksregisternummer = '1'", 2000));
+	assert_true(exec_sql(path, "DELETE FROM gezocht WHERE rijksregisternummer = '1'", 2000));
+}
+
+/* A query never joins a read transaction that began before it was asked:
+ * a row committed before the search started is always seen, even while the
+ * worker is still busy in a transaction on the same file (WAL mode, where
+ * writers commit while reads run). */
+static void test_snapshot_never_older_than_query(void **state)
+{
+	(void)state;
+	check_snapshot_fresh(walpath, SRC_WAL_BUSY, SRC_WAL_WANTED);
+}
+
+/* What a read-only connection sees of the file at path in a read
+ * transaction: its data version and whether it is in WAL mode. */
+static void read_mode(sqlite3 *db, unsigned *version, bool *wal)
+{
+	sqlite3_stmt *st = NULL;
+
+	assert_int_equal(sqlite3_exec(db, "BEGIN; SELECT count(*) FROM gezocht", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_file_control(db, "main", SQLITE_FCNTL_DATA_VERSION, version),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA main.journal_mode", -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	*wal = strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+}
+
+/* The worker remembers a file's journal mode while the file is unchanged
+ * (source_sqlite.c: sqlite_txn_check).  A file switched to WAL after the
+ * worker knew it in rollback mode must be treated as WAL from then on. */
+static void test_switch_to_wal(void **state)
+{
+	struct source_call call;
+	struct result res;
+	struct query q;
+	unsigned v1, v2;
+	bool wal;
+	sqlite3 *db;
+
+	(void)state;
+	/* what the worker relies on: SQLite's data version of the file, as a
+	 * reader sees it, changes when another connection switches the mode */
+	assert_true(make_db(modepath));
+	assert_int_equal(sqlite3_open_v2(modepath, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	read_mode(db, &v1, &wal);
+	assert_false(wal);
+	read_mode(db, &v2, &wal);
+	assert_int_equal(v1, v2);
+	assert_true(exec_sql(modepath, "PRAGMA journal_mode=WAL", 2000));
+	read_mode(db, &v2, &wal);
+	assert_true(wal);
+	assert_int_not_equal(v1, v2);
+	sqlite3_close(db);
+	unlink_db(modepath);
+
+	for (int i = 0; i < 2; i++) { /* the mode is asked, then remembered */
+		person(&q, "Peeters");
+		run_call(&call, SRC_SWITCH_WANTED, &q, 0, &res);
+		assert_int_equal(call.status, SOURCE_OK);
+		assert_int_equal(call.rows, 1);
+		source_call_clear(&call);
+	}
+	assert_true(exec_sql(switchpath, "PRAGMA journal_mode=WAL", 2000));
+	check_snapshot_fresh(switchpath, SRC_SWITCH_BUSY, SRC_SWITCH_WANTED);
+}
+
+/* Runs source kolommen; checks its one person's fields (NULL: absent). */
+static void check_kolommen(const char *family, const char *given, const char *birth)
+{
+	struct source_call call;
+	struct result res;
+	struct query q;
+	const struct record *r;
+
+	person(&q, "x");
+	run_call(&call, SRC_KOLOMMEN, &q, 0, &res);
+	if (call.status != SOURCE_OK)
+		fail_msg("status %s: %s", source_status_name(call.status), call.reason);
+	assert_int_equal(call.records.n, 1);
+	r = &call.records.items[0];
+	if (family != NULL)
+		assert_string_equal(record_get(r, "family_name"), family);
+	else
+		assert_null(record_get(r, "family_name"));
+	assert_string_equal(record_get(r, "given_name"), given);
+	if (birth != NULL)
+		assert_string_equal(record_get(r, "birth_date"), birth);
+	else
+		assert_null(record_get(r, "birth_date"));
+	source_call_clear(&call);
+}
+
+/* The worker remembers where a statement's mapped columns are (source_sqlite.c:
+ * struct sqlite_colmap).  When the table changes under a cached SELECT *,
+ * SQLite re-prepares the statement and the columns move: every value must
+ * still land in its own field, never in the one the old position had. */
+static void test_columns_move(void **state)
+{
+	struct source_call call;
+	struct result res;
+	struct query q;
+
+	(void)state;
+	check_kolommen("A", "B", "C");
+	check_kolommen("A", "B", "C"); /* from the map */
+	/* the table changes; another source takes the worker's statement slot
+	 * for this file (its run loads the new schema; it reads no row), and
+	 * kolommen's statement is prepared afresh: the map made for the old
+	 * one must not be used */
+	assert_true(exec_sql(colpath, "CREATE TABLE nieuw (c TEXT, b TEXT, a TEXT);"
+				      "INSERT INTO nieuw SELECT c, b, a FROM kol; DROP TABLE kol;"
+				      "ALTER TABLE nieuw RENAME TO kol", 0));
+	memset(&q, 0, sizeof(q));
+	q.kind = QUERY_PERSON;
+	run_call(&call, SRC_KOLOMMEN_ANDER, &q, 0, &res);
+	assert_int_equal(call.status, SOURCE_OK);
+	assert_int_equal(call.rows, 0);
+	source_call_clear(&call);
+	check_kolommen("A", "B", "C");
+	check_kolommen("A", "B", "C");
+	/* the same names in another order under the cached statement: SQLite
+	 * re-prepares it */
+	assert_true(exec_sql(colpath, "CREATE TABLE nieuw (b TEXT, a TEXT, c TEXT);"
+				      "INSERT INTO nieuw SELECT b, a, c FROM kol; DROP TABLE kol;"
+				      "ALTER TABLE nieuw RENAME TO kol", 0));
+	check_kolommen("A", "B", "C");
+	check_kolommen("A", "B", "C");
+	/* a mapped column dropped, the count unchanged */
+	assert_true(exec_sql(colpath, "CREATE TABLE nieuw (b TEXT, x TEXT, c TEXT);"
+				      "INSERT INTO nieuw SELECT b, a, c FROM kol; DROP TABLE kol;"
+				      "ALTER TABLE nieuw RENAME TO kol", 0));
+	check_kolommen(NULL, "B", "C");
+}
+
+/* utf8text_valid as it was written before its eight-byte ASCII step: one
+ * character at a time through utf8proc, refusing NUL. */
+static bool utf8_valid_slow(const unsigned char *p, size_t len)
+{
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t k;
+
+	for (size_t i = 0; i < len; i += (size_t)k) {
+		k = utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &cp);
+		if (k <= 0 || cp == 0)
+			return false;
+	}
+	return true;
+}
+
+/* utf8text_valid takes eight ASCII bytes at a time: a NUL, a high byte or a
+ * broken or valid sequence at any offset of a word, and a cut anywhere,
+ * give the same answer as the character-by-character check. */
+static void test_utf8text_words(void **state)
+{
+	static const char *const inserts[] = {
+		"\0", "\x80", "\xff", "\xc3\xa9", "\xc3", "\xe2\x82\xac", "\xed\xa0\x80",
+		"\xf0\x9f\x98\x80", "\xc0\xaf", "\x7f", "\x01",
+	};
+	unsigned char buf[40];
+	size_t n;
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(inserts) / sizeof(inserts[0]); k++) {
+		size_t ilen = inserts[k][0] == '\0' ? 1 : strlen(inserts[k]);
+
+		for (size_t at = 0; at + ilen <= 24; at++) {
+			memset(buf, 'a', sizeof(buf));
+			memcpy(buf + at, inserts[k], ilen);
+			for (n = 0; n <= 24; n++)
+				if (utf8text_valid((const char *)buf, n) != utf8_valid_slow(buf, n))
+					fail_msg("insert %zu at %zu, length %zu", k, at, n);
+		}
+	}
+	assert_true(utf8text_valid("abcdefghijklmnopq", 17));
+	assert_false(utf8text_valid("abcdefgh\0ijklmnopq", 17));
+	assert_false(utf8text_valid("abcdefghijklmnop\x80", 17));
 }
 
 int main(void)
@@ -656,6 +888,9 @@ int main(void)
 		cmocka_unit_test(test_breaker_opens),
 		cmocka_unit_test(test_idle_worker_holds_no_lock),
 		cmocka_unit_test(test_snapshot_never_older_than_query),
+		cmocka_unit_test(test_switch_to_wal),
+		cmocka_unit_test(test_columns_move),
+		cmocka_unit_test(test_utf8text_words),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
