@@ -279,11 +279,11 @@ static void record_open(struct jsonw *w, const struct record *r)
 		/* a field given twice: one member, where it first came, with the
 		 * last value (what setting an object member twice gives) */
 		for (size_t j = 0; j < i && !seen; j++)
-			seen = strcmp(r->fields[j].name, name) == 0;
+			seen = record_field_eq(r->fields[j].name, name);
 		if (seen)
 			continue;
 		for (size_t j = i + 1; j < r->nfields; j++)
-			if (strcmp(r->fields[j].name, name) == 0)
+			if (record_field_eq(r->fields[j].name, name))
 				value = r->fields[j].value;
 		jsonw_kstr(w, name, value);
 	}
@@ -404,7 +404,7 @@ static const char *first_value(const struct resolve_result *res, size_t e, const
 	const struct resolve_entity *ent = &res->entities[e];
 
 	for (size_t f = ent->fact; f < ent->fact + ent->nfact; f++)
-		if (strcmp(res->facts[f].field, field) == 0)
+		if (record_field_eq(res->facts[f].field, field))
 			return res->facts[f].value;
 	return NULL;
 }
@@ -441,9 +441,9 @@ static void entity_label(struct jsonw *w, const struct resolve_result *res, size
 			continue;
 		/* the person's birth date and the city follow a comma */
 		if (off > 0)
-			sep = (strcmp(parts[k][i], "birth_date") == 0 ||
-			       strcmp(parts[k][i], "postcode") == 0 ||
-			       strcmp(parts[k][i], "date") == 0) ? ", " : " ";
+			sep = (record_field_eq(parts[k][i], "birth_date") ||
+			       record_field_eq(parts[k][i], "postcode") ||
+			       record_field_eq(parts[k][i], "date")) ? ", " : " ";
 		off = label_append(label, off, sizeof(label), sep);
 		off = label_append(label, off, sizeof(label), v);
 		full = off == sizeof(label) - 1; /* cut: what follows would not fit either */
@@ -470,7 +470,7 @@ static void entity_facts(struct jsonw *w, const struct resolve_result *res, size
 		bool seen = false;
 
 		for (size_t g = ent->fact; g < f && !seen; g++)
-			seen = strcmp(res->facts[g].field, field) == 0;
+			seen = record_field_eq(res->facts[g].field, field);
 		if (seen)
 			continue;
 		jsonw_key(w, field);
@@ -478,7 +478,7 @@ static void entity_facts(struct jsonw *w, const struct resolve_result *res, size
 		for (size_t g = f; g < end; g++) {
 			const struct resolve_fact *fa = &res->facts[g];
 
-			if (g != f && strcmp(fa->field, field) != 0)
+			if (g != f && !record_field_eq(fa->field, field))
 				continue;
 			jsonw_obj(w);
 			jsonw_kstr(w, "value", fa->value);
@@ -500,7 +500,7 @@ static void entity_facts(struct jsonw *w, const struct resolve_result *res, size
 		bool seen = false;
 
 		for (size_t g = ent->fact; g < f && !seen; g++)
-			seen = strcmp(res->facts[g].field, res->facts[f].field) == 0;
+			seen = record_field_eq(res->facts[g].field, res->facts[f].field);
 		if (!seen && res->facts[f].conflict)
 			jsonw_str(w, res->facts[f].field);
 	}

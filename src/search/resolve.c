@@ -23,6 +23,7 @@
  */
 #include "search/resolve.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -367,7 +368,8 @@ static int skey_cmp(const void *pa, const void *pb)
 
 	if (a->group != b->group)
 		return a->group < b->group ? -1 : 1;
-	if ((c = strcmp(a->key, b->key)) != 0)
+	/* equal names share one key string (name_memo) */
+	if (a->key != b->key && (c = strcmp(a->key, b->key)) != 0)
 		return c;
 	if (a->bdate != b->bdate)
 		return a->bdate < b->bdate ? -1 : 1;
@@ -378,7 +380,8 @@ static size_t run_end(const struct skey *v, size_t n, size_t i, bool with_bdate)
 {
 	size_t j = i + 1;
 
-	while (j < n && v[j].group == v[i].group && strcmp(v[j].key, v[i].key) == 0 &&
+	while (j < n && v[j].group == v[i].group &&
+	       (v[j].key == v[i].key || strcmp(v[j].key, v[i].key) == 0) &&
 	       (!with_bdate || v[j].bdate == v[i].bdate))
 		j++;
 	return j;
@@ -738,19 +741,25 @@ static void merge_given_part(struct run_state *st, const struct skey *v, size_t 
 			     size_t k)
 {
 	const struct rec_info *ik = &st->info[v[k].rec];
-	size_t fit[RUN_PAIRS], nfit = 0, seen[RUN_PAIRS], nseen = 0;
+	size_t fit[RUN_PAIRS], nfit = 0, seen[RUN_PAIRS], nseen = 0, rk;
 	bool together = true;
 
 	if (ik->gwords == NULL || ik->initial)
 		return;
+	/* no union happens in this loop: k's component stays the same */
+	rk = uf_find(st->comp, v[k].rec);
+
 	for (size_t j = b; j < e && j < b + RUN_PAIRS; j++) {
 		const struct rec_info *ij = &st->info[v[j].rec];
-		size_t rk = uf_find(st->comp, v[k].rec), rj = uf_find(st->comp, v[j].rec), s;
+		size_t rj, s;
 
 		/* the same name (one string: name_memo shares the keys of equal
-		 * names) is never a strict part of itself */
-		if (j == k || rj == rk || ij->gwords == NULL || ij->initial ||
-		    ij->gwords == ik->gwords || !words_strict_subset(ik->gwords, ij->gwords) ||
+		 * names) is never a strict part of itself; the cheap tests first,
+		 * since a run is mostly one person's records */
+		if (j == k || ij->gwords == NULL || ij->initial || ij->gwords == ik->gwords)
+			continue;
+		rj = uf_find(st->comp, v[j].rec);
+		if (rj == rk || !words_strict_subset(ik->gwords, ij->gwords) ||
 		    uf_compat(st->comp, rk, rj) != COMPAT_OK)
 			continue;
 		for (s = 0; s < nseen && seen[s] != rj; s++)
@@ -971,6 +980,35 @@ static bool field_multi(const char *f)
 	return strcmp(f, "alias") == 0 || strcmp(f, "phone") == 0;
 }
 
+/* field_class and field_multi of every canonical field, computed once per
+ * process: looked up by name they were a tenth of the resolution's cost.
+ * Kinds with more fields than this (none today) take the lookup. */
+#define FIELD_TAB_MAX 32
+#define FIELD_TAB_MULTI 0x80
+static unsigned char field_tab[ENTITY__COUNT][FIELD_TAB_MAX];
+static pthread_once_t field_tab_once = PTHREAD_ONCE_INIT;
+
+static unsigned char field_info_of(const char *f)
+{
+	return (unsigned char)(field_class(f) | (field_multi(f) ? FIELD_TAB_MULTI : 0));
+}
+
+static void field_tab_init(void)
+{
+	for (int k = 0; k < ENTITY__COUNT; k++) {
+		const char *const *fields = entity_fields((enum entity_kind)k);
+
+		for (size_t f = 0; f < FIELD_TAB_MAX && fields[f] != NULL; f++)
+			field_tab[k][f] = field_info_of(fields[f]);
+	}
+}
+
+/* The class and multi bit of field f (named name) of kind k. */
+static unsigned char field_info(enum entity_kind k, size_t f, const char *name)
+{
+	return f < FIELD_TAB_MAX ? field_tab[k][f] : field_info_of(name);
+}
+
 struct fval {
 	const char *value, *source, *key;
 	size_t group; /* the field's index while collecting, then the value's group */
@@ -1040,9 +1078,9 @@ static bool same_source(const char *a, const char *b)
 /* The facts of one field of one entity: vals[0..nv) grouped by value, the
  * sources of each group, and whether the groups disagree. */
 static int field_facts(struct run_state *st, struct resolve_result *res, const char *field,
-		       struct fval *vals, size_t nv, size_t *nf, size_t *nfs)
+		       unsigned char info, struct fval *vals, size_t nv, size_t *nf, size_t *nfs)
 {
-	enum field_class fc = field_class(field);
+	enum field_class fc = (enum field_class)(info & ~FIELD_TAB_MULTI);
 	size_t first_fact = *nf;
 	bool conflict = false;
 	int rc;
@@ -1066,7 +1104,7 @@ static int field_facts(struct run_state *st, struct resolve_result *res, const c
 			res->facts[(*nf)++] = (struct resolve_fact){ field, vals[k].value, k, 0, false };
 	}
 	/* do the distinct values disagree? */
-	if (*nf - first_fact > 1 && !field_multi(field)) {
+	if (*nf - first_fact > 1 && !(info & FIELD_TAB_MULTI)) {
 		if (fc != FIELD_NAME)
 			conflict = true;
 		for (size_t a = first_fact; a < *nf && !conflict; a++)
@@ -1097,8 +1135,10 @@ static int build_facts(struct run_state *st, struct resolve_result *res)
 {
 	size_t total = 0, nf = 0, nfs = 0, nes = 0;
 	struct fval *vals = NULL, *fv = NULL;
+	size_t small[FIELD_TAB_MAX + 1], *cnt = small;
 	int rc = FOCAL_E_NOMEM;
 
+	pthread_once(&field_tab_once, field_tab_init);
 	for (size_t i = 0; i < st->n; i++)
 		total += st->recs[i]->nfields;
 	vals = malloc((total + 1) * sizeof(*vals));
@@ -1109,10 +1149,11 @@ static int build_facts(struct run_state *st, struct resolve_result *res)
 	if (vals == NULL || fv == NULL || res->facts == NULL || res->fact_sources == NULL ||
 	    res->entity_sources == NULL)
 		goto out;
+	rc = FOCAL_OK;
 	for (size_t e = 0; e < res->nentities; e++) {
 		struct resolve_entity *ent = &res->entities[e];
 		const char *const *fields = entity_fields(ent->kind);
-		size_t nv = 0;
+		size_t nv = 0, nfields;
 
 		/* distinct sources, first seen first; every value with its field */
 		ent->src = nes;
@@ -1135,16 +1176,32 @@ static int build_facts(struct run_state *st, struct resolve_result *res)
 		}
 		ent->nsrc = nes - ent->src;
 		ent->fact = nf;
-		/* field by field, in canonical order */
-		for (size_t f = 0; fields[f] != NULL; f++) {
-			size_t n = 0;
-
-			for (size_t k = 0; k < nv; k++)
-				if (vals[k].group == f)
-					fv[n++] = vals[k];
-			if (n > 0 && (rc = field_facts(st, res, fields[f], fv, n, &nf, &nfs)) != FOCAL_OK)
-				goto out;
+		for (nfields = 0; fields[nfields] != NULL; nfields++)
+			;
+		if (nfields > FIELD_TAB_MAX && (cnt = malloc((nfields + 1) * sizeof(*cnt))) == NULL) {
+			rc = FOCAL_E_NOMEM;
+			goto out;
 		}
+		/* field by field, in canonical order: the values grouped by field
+		 * in one counting sort, in their order within a field */
+		memset(cnt, 0, (nfields + 1) * sizeof(cnt[0]));
+		for (size_t k = 0; k < nv; k++)
+			cnt[vals[k].group + 1]++;
+		for (size_t f = 0; f < nfields; f++)
+			cnt[f + 1] += cnt[f];
+		/* cnt[f]: where field f's values start */
+		for (size_t k = 0; k < nv; k++)
+			fv[cnt[vals[k].group]++] = vals[k];
+		/* now cnt[f] is where they end */
+		for (size_t f = 0, from = 0; f < nfields && rc == FOCAL_OK; from = cnt[f++])
+			if (cnt[f] > from)
+				rc = field_facts(st, res, fields[f], field_info(ent->kind, f, fields[f]),
+						 fv + from, cnt[f] - from, &nf, &nfs);
+		if (cnt != small)
+			free(cnt);
+		cnt = small;
+		if (rc != FOCAL_OK)
+			goto out;
 		ent->nfact = nf - ent->fact;
 	}
 	res->nfacts = nf;
@@ -1476,15 +1533,18 @@ static int record_cmp(const struct record *a, const struct record *b)
 
 	if (a->kind != b->kind)
 		return a->kind < b->kind ? -1 : 1;
-	if (!same_source(a->source, b->source)) {
+	if (a->source != b->source) {
 		if (a->source == NULL || b->source == NULL)
 			return a->source == NULL ? -1 : 1;
-		return strcmp(a->source, b->source);
+		if ((c = strcmp(a->source, b->source)) != 0)
+			return c;
 	}
 	if (a->nfields != b->nfields)
 		return a->nfields < b->nfields ? -1 : 1;
+	/* field names are canonical pointers: equal ones are one pointer */
 	for (size_t i = 0; i < a->nfields; i++)
-		if ((c = strcmp(a->fields[i].name, b->fields[i].name)) != 0 ||
+		if ((a->fields[i].name != b->fields[i].name &&
+		     (c = strcmp(a->fields[i].name, b->fields[i].name)) != 0) ||
 		    (c = strcmp(a->fields[i].value, b->fields[i].value)) != 0)
 			return c;
 	return 0;

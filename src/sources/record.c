@@ -171,7 +171,7 @@ int record_set_move(struct record_set *dst, struct record_set *src)
 const char *record_get(const struct record *r, const char *field)
 {
 	for (size_t i = 0; i < r->nfields; i++)
-		if (strcmp(r->fields[i].name, field) == 0)
+		if (record_field_eq(r->fields[i].name, field))
 			return r->fields[i].value;
 	return NULL;
 }
