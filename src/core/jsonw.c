@@ -316,21 +316,16 @@ void jsonw_strint(struct jsonw *w, char prefix, unsigned long long v)
 }
 
 /* jansson's real format (dtostr): "%.6g", ".0" added when the text would
- * read as an integer, the exponent without '+' or leading zeros. */
-void jsonw_real(struct jsonw *w, double v)
+ * read as an integer, the exponent without '+' or leading zeros.  The
+ * reference, and the fallback of real_fast() below. */
+static int real_printf(double v, char b[static 64])
 {
-	char b[64], *e, *from;
+	char *e, *from;
 	int n;
 
-	if (!isfinite(v)) {
-		jsonw_null(w);
-		return;
-	}
-	n = snprintf(b, sizeof(b) - 2, "%.6g", v);
-	if (n < 0 || (size_t)n >= sizeof(b) - 2) {
-		w->failed = true;
-		return;
-	}
+	n = snprintf(b, 62, "%.6g", v);
+	if (n < 0 || n >= 62)
+		return -1;
 	if (strchr(b, '.') == NULL && strchr(b, 'e') == NULL) {
 		b[n++] = '.';
 		b[n++] = '0';
@@ -347,6 +342,110 @@ void jsonw_real(struct jsonw *w, double v)
 			memmove(e, from, strlen(from) + 1);
 			n = (int)strlen(b);
 		}
+	}
+	return n;
+}
+
+/* The powers of ten a double holds exactly. */
+static const double pow10_exact[] = {
+	1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+/* real_printf's text without printf, for the values a briefing has (the
+ * milliseconds of every source: printf's exact decimal conversion was a
+ * fifth of writing a source's line).  %.6g is the value rounded to six
+ * significant digits: here v is scaled by an exact power of ten to
+ * s in [1e5, 1e6), in one correctly rounded multiplication or division, so
+ * s is within 2^-33 of the exact product; whenever that could matter (s
+ * within 1e-6 of a rounding tie or of the range's ends) this returns -1 and
+ * the caller takes printf, as for zero, tiny, huge and non-finite values.
+ * Otherwise round(s) is the six digits printf writes, and the rest is %g's
+ * layout. */
+static int real_fast(double v, char b[static 64])
+{
+	double a = v < 0 ? -v : v, s, fl;
+	unsigned long digits;
+	char d[6], *p = b;
+	int e, nd;
+
+	if (!(a >= 1e-15 && a < 1e17))
+		return -1;
+	/* e: the decimal exponent of a, floor(log10(a)); exact for a >= 1,
+	 * possibly one off below (the range check on s catches it) */
+	if (a >= 1) {
+		for (e = 0; e < 17 && a >= pow10_exact[e + 1]; e++)
+			;
+	} else {
+		for (e = -1; e > -16 && a * pow10_exact[-e] < 1; e--)
+			;
+	}
+	s = e <= 5 ? a * pow10_exact[5 - e] : a / pow10_exact[e - 5];
+	if (!(s >= 100000.000001 && s < 999999.999999))
+		return -1;
+	fl = (double)(unsigned long)s;
+	if (s - fl > 0.499999 && s - fl < 0.500001)
+		return -1;
+	digits = (unsigned long)fl + (s - fl > 0.5);
+	if (digits == 1000000) {
+		digits = 100000;
+		e++;
+	}
+	for (int i = 5; i >= 0; i--, digits /= 10)
+		d[i] = (char)('0' + digits % 10);
+	for (nd = 6; nd > 1 && d[nd - 1] == '0'; nd--)
+		; /* %g drops trailing zeros */
+	if (v < 0)
+		*p++ = '-';
+	if (e < -4 || e >= 6) { /* d.ddddde[-]x */
+		*p++ = d[0];
+		if (nd > 1) {
+			*p++ = '.';
+			memcpy(p, d + 1, (size_t)nd - 1);
+			p += nd - 1;
+		}
+		*p++ = 'e';
+		if (e < 0) {
+			*p++ = '-';
+			e = -e;
+		}
+		if (e >= 10)
+			*p++ = (char)('0' + e / 10);
+		*p++ = (char)('0' + e % 10);
+	} else if (e >= 0) { /* ddd.ddd, or ddd.0 */
+		memcpy(p, d, (size_t)e + 1);
+		p += e + 1;
+		*p++ = '.';
+		if (nd > e + 1) {
+			memcpy(p, d + e + 1, (size_t)(nd - e - 1));
+			p += nd - e - 1;
+		} else {
+			*p++ = '0';
+		}
+	} else { /* 0.000ddd */
+		*p++ = '0';
+		*p++ = '.';
+		for (int z = -1; z > e; z--)
+			*p++ = '0';
+		memcpy(p, d, (size_t)nd);
+		p += nd;
+	}
+	*p = '\0';
+	return (int)(p - b);
+}
+
+void jsonw_real(struct jsonw *w, double v)
+{
+	char b[64];
+	int n;
+
+	if (!isfinite(v)) {
+		jsonw_null(w);
+		return;
+	}
+	if ((n = real_fast(v, b)) < 0 && (n = real_printf(v, b)) < 0) {
+		w->failed = true;
+		return;
 	}
 	jsonw_sep(w);
 	jsonw_put(w, b, (size_t)n);
