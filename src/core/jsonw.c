@@ -189,39 +189,69 @@ static const unsigned char plain[256] = {
 	Z16, Z16, Z16, Z16, Z16, Z16, Z16, Z16,
 };
 
-/* The end of the run of plain bytes from i (the first byte at or after i
- * that needs escaping or UTF-8 checking, or n).  Eight bytes at a time: a
- * word is all plain when none of its bytes is below 0x20, '"', '\\' or
+/* Whether the 8 (4) bytes of x are all plain: none below 0x20, '"', '\\' or
  * 0x80 and above (the usual "has a byte less than / equal to" bit tricks,
- * exact for telling whether any byte matches); the table finishes the rest.
- * Most text in a briefing is plain, and this loop was its biggest cost. */
-static inline size_t plain_run(const unsigned char *s, size_t i, size_t n)
+ * exact for telling whether any byte matches). */
+static inline bool plain64(uint64_t x)
 {
 	const uint64_t lo = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
+	uint64_t q = x ^ (lo * '"'), b = x ^ (lo * '\\');
+
+	return ((((x - lo * 0x20) | (q - lo) | (b - lo)) & ~x & hi) | (x & hi)) == 0;
+}
+
+static inline bool plain32(uint32_t x)
+{
+	const uint32_t lo = 0x01010101U, hi = 0x80808080U;
+	uint32_t q = x ^ (lo * '"'), b = x ^ (lo * '\\');
+
+	return ((((x - lo * 0x20) | (q - lo) | (b - lo)) & ~x & hi) | (x & hi)) == 0;
+}
+
+/* The end of the run of plain bytes from i (the first byte at or after i
+ * that needs escaping or UTF-8 checking, or n).  Eight bytes at a time, the
+ * last (up to seven) bytes as one word that overlaps the ones checked, or
+ * two of four bytes for a short string; the table finds where a run that is
+ * not all plain stops.  Most text in a briefing is plain and short (keys,
+ * names, codes), and this loop was its biggest cost. */
+static inline __attribute__((always_inline)) size_t plain_run(const unsigned char *s, size_t i,
+							     size_t n)
+{
+	uint64_t x;
+	uint32_t y, z;
 
 	while (i + 8 <= n) {
-		uint64_t x, q, b;
-
 		memcpy(&x, s + i, 8);
-		q = x ^ (lo * '"');
-		b = x ^ (lo * '\\');
-		if ((((x - lo * 0x20) | (q - lo) | (b - lo)) & ~x & hi) != 0 || (x & hi) != 0)
-			break;
+		if (!plain64(x))
+			goto bytes;
 		i += 8;
 	}
+	if (i == n)
+		return n;
+	if (n >= 8) {
+		memcpy(&x, s + n - 8, 8);
+		if (plain64(x))
+			return n;
+	} else if (n - i >= 4) {
+		memcpy(&y, s + i, 4);
+		memcpy(&z, s + n - 4, 4);
+		if (plain32(y) && plain32(z))
+			return n;
+	}
+bytes:
 	while (i < n && plain[s[i]])
 		i++;
 	return i;
 }
 
-/* A string's escaped text, as jansson's dump_string writes it. */
-static void jsonw_escaped(struct jsonw *w, const char *str, size_t n)
+/* The rest of jsonw_escaped: str[0..i) is plain and written, str[i] is not. */
+static void __attribute__((noinline)) jsonw_escaped_rest(struct jsonw *w, const char *str,
+							  size_t n, size_t i)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, run;
+	size_t run;
 
-	jsonw_putc(w, '"');
 	while (i < n) {
 		/* the common case: a run that needs nothing */
 		run = plain_run(s, i, n);
@@ -262,10 +292,31 @@ static void jsonw_escaped(struct jsonw *w, const char *str, size_t n)
 	jsonw_putc(w, '"');
 }
 
-void jsonw_key(struct jsonw *w, const char *key)
+/* A string's escaped text, as jansson's dump_string writes it.  The common
+ * case, all of it plain, is one reservation and one copy. */
+static inline void jsonw_escaped(struct jsonw *w, const char *str, size_t n)
+{
+	size_t i;
+	char *p;
+
+	if (!jsonw_reserve(w, n + 2))
+		return;
+	p = w->buf + w->len;
+	*p++ = '"';
+	i = plain_run((const unsigned char *)str, 0, n);
+	memcpy(p, str, i);
+	p += i;
+	if (i == n)
+		*p++ = '"';
+	w->len = (size_t)(p - w->buf);
+	if (i < n)
+		jsonw_escaped_rest(w, str, n, i);
+}
+
+void jsonw_keyn(struct jsonw *w, const char *key, size_t n)
 {
 	jsonw_sep(w);
-	jsonw_escaped(w, key, strlen(key));
+	jsonw_escaped(w, key, n);
 	jsonw_putc(w, ':');
 	w->after_key = true;
 }
@@ -488,13 +539,12 @@ void jsonw_json(struct jsonw *w, const json_t *j)
 /* "key":"value" in one piece when neither needs escaping, as most of a
  * briefing's members: one reservation and two copies instead of a dozen
  * calls.  Otherwise (or null) the general path; the text is the same. */
-void jsonw_kstr(struct jsonw *w, const char *key, const char *s)
+void jsonw_kstrn(struct jsonw *w, const char *key, size_t kl, const char *s)
 {
-	size_t kl, sl;
+	size_t sl;
 	char *p;
 
 	if (s != NULL && !w->after_key) {
-		kl = strlen(key);
 		sl = strlen(s);
 		if (plain_run((const unsigned char *)key, 0, kl) == kl &&
 		    plain_run((const unsigned char *)s, 0, sl) == sl && kl + sl < SIZE_MAX / 2 &&
@@ -513,8 +563,11 @@ void jsonw_kstr(struct jsonw *w, const char *key, const char *s)
 			w->len = (size_t)(p - w->buf);
 			return;
 		}
+		jsonw_keyn(w, key, kl);
+		jsonw_strn(w, s, sl);
+		return;
 	}
-	jsonw_key(w, key);
+	jsonw_keyn(w, key, kl);
 	jsonw_str(w, s);
 }
 
