@@ -7,6 +7,7 @@
  */
 #include "search/briefing.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,15 +146,27 @@ static bool word_in(const char *w, size_t len, const char *const *list)
 	return false;
 }
 
+/* strlen of every keyword, once: keyword_of() looks at all of them for
+ * every word of an alert. */
+static size_t keyword_len[sizeof(keywords) / sizeof(keywords[0])];
+static pthread_once_t keyword_len_once = PTHREAD_ONCE_INIT;
+
+static void keyword_len_init(void)
+{
+	for (size_t k = 0; k < sizeof(keywords) / sizeof(keywords[0]); k++)
+		keyword_len[k] = strlen(keywords[k].text);
+}
+
 /* The keyword w[0..len) is, or NULL.  With at_start, only keywords that begin
  * the word count (used on what follows a negating prefix). */
 static const struct keyword *keyword_of(const char *w, size_t len, bool at_start)
 {
 	const struct keyword *best = NULL;
 
+	pthread_once(&keyword_len_once, keyword_len_init);
 	for (size_t k = 0; k < sizeof(keywords) / sizeof(keywords[0]); k++) {
 		const struct keyword *kw = &keywords[k];
-		size_t kl = strlen(kw->text);
+		size_t kl = keyword_len[k];
 		bool hit = false;
 
 		if (kl > len)
@@ -391,6 +404,7 @@ struct build {
 	struct ranked *alerts;
 	size_t nalerts;
 	size_t *alert_pos; /* per record: position in alerts, or RESOLVE_NONE */
+	bool *concerned;   /* per entity: some alert concerns it (NULL: unknown) */
 	double resolve_ms; /* time spent in resolve_records */
 };
 
@@ -412,9 +426,10 @@ static const char *first_value(const struct resolve_result *res, size_t e, const
 /* Appends t to label[0..off) within cap - 1 bytes; the new length. */
 static size_t label_append(char *label, size_t off, size_t cap, const char *t)
 {
-	while (*t != '\0' && off + 1 < cap)
-		label[off++] = *t++;
-	return off;
+	size_t n = off + 1 < cap ? strnlen(t, cap - 1 - off) : 0;
+
+	memcpy(label + off, t, n);
+	return off + n;
 }
 
 /* A one-line name for an entity: "Jan Peeters, 1985-07-30", "1ABC123 Volvo". */
@@ -539,7 +554,8 @@ static void entity_alerts(struct jsonw *w, const struct build *b, size_t e, bool
 	long long small[32], *pos = small;
 	size_t n = 0, cap = sizeof(small) / sizeof(small[0]);
 
-	for (size_t c = 0; c < res->nconcerns; c++) {
+	/* most entities are concerned by no alert: nothing to look for */
+	for (size_t c = 0; c < res->nconcerns && (b->concerned == NULL || b->concerned[e]); c++) {
 		if (res->concerns[c].entity != e || res->concerns[c].certain != certain)
 			continue;
 		if (n == cap) {
@@ -557,7 +573,8 @@ static void entity_alerts(struct jsonw *w, const struct build *b, size_t e, bool
 		}
 		pos[n++] = (long long)b->alert_pos[res->concerns[c].alert];
 	}
-	qsort(pos, n, sizeof(*pos), pos_cmp);
+	if (n > 1)
+		qsort(pos, n, sizeof(*pos), pos_cmp);
 	jsonw_key(w, certain ? "alerts" : "possible_alerts");
 	jsonw_arr(w);
 	for (size_t i = 0; i < n; i++)
@@ -731,6 +748,9 @@ static int build_init(struct build *b, const struct search *s)
 	 * its cost is measured for the benchmark (summary.resolve_ms) */
 	if (resolve_records(b->recs, b->n, &b->res, &err) != FOCAL_OK)
 		b->res = NULL;
+	if (b->res != NULL && (b->concerned = calloc(b->res->nentities + 1, sizeof(bool))) != NULL)
+		for (size_t c = 0; c < b->res->nconcerns; c++)
+			b->concerned[b->res->concerns[c].entity] = true;
 	b->resolve_ms = loop_ms_since(t0);
 	return FOCAL_OK;
 }
@@ -738,6 +758,7 @@ static int build_init(struct build *b, const struct search *s)
 static void build_fini(struct build *b)
 {
 	resolve_free(b->res);
+	free(b->concerned);
 	free(b->recs);
 	free(b->alerts);
 	free(b->alert_pos);

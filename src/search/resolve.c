@@ -781,6 +781,27 @@ static void merge_given_part(struct run_state *st, const struct skey *v, size_t 
 			add_cand(st, fit[x], v[k].rec, RESOLVE_GIVEN_NAMES_PART);
 }
 
+/* Whether the records of the run [b, e) that merge_given_part() looks at
+ * (given names, not an initial) all share one given-name key string: then no
+ * pair of them can be a strict part of the other, and the run is skipped
+ * (one person told by 60 sources is a run of 60 with one shared key). */
+static bool one_given_key(const struct run_state *st, const struct skey *v, size_t b, size_t e)
+{
+	const char *g = NULL;
+
+	for (size_t j = b; j < e; j++) {
+		const struct rec_info *ij = &st->info[v[j].rec];
+
+		if (ij->gwords == NULL || ij->initial)
+			continue;
+		if (g == NULL)
+			g = ij->gwords;
+		else if (ij->gwords != g)
+			return false;
+	}
+	return true;
+}
+
 static void merge_all(struct run_state *st)
 {
 	const struct skey *v;
@@ -857,8 +878,9 @@ static void merge_all(struct run_state *st)
 	/* 4. part of the given names + birth date, within the same runs */
 	for (i = 0; i < st->nfamilies; i = e) {
 		e = run_end(v, st->nfamilies, i, false);
-		for (size_t k = i; k < e && e - i > 1; k++)
-			merge_given_part(st, v, i, e, k);
+		if (e - i > 1 && !one_given_key(st, v, i, e))
+			for (size_t k = i; k < e; k++)
+				merge_given_part(st, v, i, e, k);
 	}
 }
 

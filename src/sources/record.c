@@ -74,6 +74,16 @@ const char *entity_field_lookup(enum entity_kind k, const char *field)
 	return NULL;
 }
 
+int entity_field_index(enum entity_kind k, const char *name)
+{
+	const char *const *f = entity_fields(k);
+
+	for (int i = 0; f != NULL && f[i] != NULL; i++)
+		if (f[i] == name)
+			return i;
+	return -1;
+}
+
 void record_set_init(struct record_set *s)
 {
 	memset(s, 0, sizeof(*s));

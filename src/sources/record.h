@@ -35,6 +35,11 @@ int entity_kind_parse(const char *name, enum entity_kind *out);
 const char *const *entity_fields(enum entity_kind k);
 /* The static canonical name equal to `field` for kind k, or NULL if k has no such field. */
 const char *entity_field_lookup(enum entity_kind k, const char *field);
+/* The index in entity_fields(k) of name when it is one of those static
+ * pointers (as every record_field.name should be), by pointer alone; -1
+ * otherwise, also for an equal string stored elsewhere: the caller then
+ * compares the text. */
+int entity_field_index(enum entity_kind k, const char *name);
 
 struct record_field {
 	const char *name; /* static canonical name from entity_fields() */
