@@ -77,6 +77,22 @@ static bool __attribute__((noinline)) jsonw_grow(struct jsonw *w, size_t n)
 	return true;
 }
 
+void jsonw_expect(struct jsonw *w, size_t n)
+{
+	char *nb;
+
+	if (w->failed || n >= SIZE_MAX / 2 || w->len + n < w->cap)
+		return;
+	/* nothing written yet: a new buffer, not a copy of the old one */
+	if (w->len == 0 && (nb = malloc(n + 1)) != NULL) {
+		free(w->buf);
+		w->buf = nb;
+		w->cap = n + 1;
+		return;
+	}
+	(void)jsonw_grow(w, n);
+}
+
 /* Room for n more bytes and the final NUL; false (and failed) if none.  The
  * common case is inline: it runs for every piece of the text. */
 static inline bool jsonw_reserve(struct jsonw *w, size_t n)

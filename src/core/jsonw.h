@@ -49,6 +49,10 @@ char *jsonw_take(struct jsonw *w, size_t *len);
 /* Empties the writer but keeps its buffer, to write another text in it
  * (w->buf[0..w->len) is the text; not NUL-terminated). */
 void jsonw_clear(struct jsonw *w);
+/* Makes room now for about n more bytes: one allocation for a text whose
+ * size is roughly known, instead of doubling (each a copy) while writing.
+ * Nothing is written; a failure is sticky as any other. */
+void jsonw_expect(struct jsonw *w, size_t n);
 
 void jsonw_obj(struct jsonw *w);
 void jsonw_obj_end(struct jsonw *w);

@@ -318,6 +318,26 @@ static void test_reals_like_printf(void **state)
 	jsonw_fini(&w);
 }
 
+/* jsonw_expect makes room ahead, empty or not, and changes no text. */
+static void test_expect(void **state)
+{
+	struct jsonw w;
+
+	(void)state;
+	jsonw_init(&w, 16);
+	jsonw_expect(&w, 100000);
+	assert_true(w.cap > 100000);
+	assert_int_equal(w.len, 0);
+	jsonw_arr(&w);
+	jsonw_str(&w, "before");
+	jsonw_expect(&w, 500000);
+	assert_true(w.cap > w.len + 500000);
+	jsonw_expect(&w, 10); /* room already: nothing */
+	jsonw_str(&w, "after");
+	jsonw_arr_end(&w);
+	assert_same(taken(&w), strdup("[\"before\",\"after\"]"));
+}
+
 /* A nested document written both ways. */
 static void test_nesting(void **state)
 {
@@ -450,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_kstr_paths),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_reals_like_printf),
+		cmocka_unit_test(test_expect),
 		cmocka_unit_test(test_nesting),
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_misuse_fails),
