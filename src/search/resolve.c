@@ -92,6 +92,59 @@ static const char *arena_copy(void **arena, const char *s, size_t len)
 	return p;
 }
 
+/* ---- sorting ---- */
+
+/* Defines `static void name(T *v, size_t n)`: a merge sort (insertion sort of
+ * runs of 8, then merges between v and a scratch copy) by `less`, a static
+ * inline function (const T *, const T *) -> bool that must be a strict
+ * total order: then every sort gives the order qsort gives.  The comparison
+ * is inlined, where qsort calls through a pointer and sorts elements of over
+ * 32 bytes indirectly: that was most of the cost of sorting the keys.
+ * Without memory for the scratch copy: qsort with `cmp`. */
+#define RESOLVE_SORT(name, T, less, cmp)                                                   \
+	static void name(T *v, size_t n)                                                   \
+	{                                                                                  \
+		T *tmp, *src = v, *dst, *t;                                                \
+                                                                                           \
+		if (n < 2)                                                                 \
+			return;                                                            \
+		if ((tmp = malloc(n * sizeof(*tmp))) == NULL) {                            \
+			qsort(v, n, sizeof(*v), cmp);                                      \
+			return;                                                            \
+		}                                                                          \
+		for (size_t b = 0; b < n; b += 8)                                          \
+			for (size_t i = b + 1; i < n && i < b + 8; i++) {                  \
+				T x = v[i];                                                \
+				size_t j = i;                                              \
+                                                                                           \
+				for (; j > b && less(&x, &v[j - 1]); j--)                  \
+					v[j] = v[j - 1];                                   \
+				v[j] = x;                                                  \
+			}                                                                  \
+		dst = tmp;                                                                 \
+		for (size_t w = 8; w < n; w *= 2) {                                        \
+			for (size_t lo = 0; lo < n; lo += 2 * w) {                         \
+				size_t mid = lo + w < n ? lo + w : n;                      \
+				size_t hi = lo + 2 * w < n ? lo + 2 * w : n;               \
+				size_t i = lo, j = mid, k = lo;                            \
+                                                                                           \
+				while (i < mid && j < hi)                                  \
+					dst[k++] = less(&src[j], &src[i]) ? src[j++]       \
+									  : src[i++];      \
+				while (i < mid)                                            \
+					dst[k++] = src[i++];                               \
+				while (j < hi)                                             \
+					dst[k++] = src[j++];                               \
+			}                                                                  \
+			t = src;                                                           \
+			src = dst;                                                         \
+			dst = t;                                                           \
+		}                                                                          \
+		if (src != v)                                                              \
+			memcpy(v, src, n * sizeof(*v));                                    \
+		free(tmp);                                                                 \
+	}
+
 /* ---- keys ---- */
 
 static int cmp_str_ptr(const void *a, const void *b)
@@ -361,7 +414,7 @@ struct skey {
 	bool joined;    /* a person's joined key: pairs need normalize_names_match() */
 };
 
-static int skey_cmp(const void *pa, const void *pb)
+static inline __attribute__((always_inline)) int skey_cmp(const void *pa, const void *pb)
 {
 	const struct skey *a = pa, *b = pb;
 	int c;
@@ -375,6 +428,13 @@ static int skey_cmp(const void *pa, const void *pb)
 		return a->bdate < b->bdate ? -1 : 1;
 	return a->rec < b->rec ? -1 : a->rec > b->rec;
 }
+
+static inline bool skey_less(const struct skey *a, const struct skey *b)
+{
+	return skey_cmp(a, b) < 0;
+}
+
+RESOLVE_SORT(skey_sort, struct skey, skey_less, skey_cmp)
 
 static size_t run_end(const struct skey *v, size_t n, size_t i, bool with_bdate)
 {
@@ -678,9 +738,9 @@ static int build_keys(struct run_state *st)
 		if (ri->family != NULL)
 			st->families[st->nfamilies++] = (struct skey){ 0, ri->family, 0, i, false };
 	}
-	qsort(st->ids, st->nids, sizeof(*st->ids), skey_cmp);
-	qsort(st->names, st->nnames, sizeof(*st->names), skey_cmp);
-	qsort(st->families, st->nfamilies, sizeof(*st->families), skey_cmp);
+	skey_sort(st->ids, st->nids);
+	skey_sort(st->names, st->nnames);
+	skey_sort(st->families, st->nfamilies);
 	return FOCAL_OK;
 }
 
@@ -893,7 +953,7 @@ struct ent_order {
 
 /* Persons first, then vehicles, firearms, addresses, reports; within a kind
  * the entity told by most records first, then in the order sources answered. */
-static int ent_order_cmp(const void *pa, const void *pb)
+static inline __attribute__((always_inline)) int ent_order_cmp(const void *pa, const void *pb)
 {
 	const struct ent_order *a = pa, *b = pb;
 
@@ -903,6 +963,13 @@ static int ent_order_cmp(const void *pa, const void *pb)
 		return a->nrec > b->nrec ? -1 : 1;
 	return a->first < b->first ? -1 : a->first > b->first;
 }
+
+static inline bool ent_order_less(const struct ent_order *a, const struct ent_order *b)
+{
+	return ent_order_cmp(a, b) < 0;
+}
+
+RESOLVE_SORT(ent_order_sort, struct ent_order, ent_order_less, ent_order_cmp)
 
 static int build_entities(struct run_state *st, struct resolve_result *res)
 {
@@ -932,7 +999,7 @@ static int build_entities(struct run_state *st, struct resolve_result *res)
 		}
 		ord[tmp_of_root[root]].nrec++;
 	}
-	qsort(ord, ne, sizeof(*ord), ent_order_cmp);
+	ent_order_sort(ord, ne);
 	for (size_t e = 0; e < ne; e++) {
 		final_of_tmp[ord[e].tmp] = e;
 		res->entities[e].kind = ord[e].kind;
@@ -1582,13 +1649,20 @@ struct dup_sort {
 	size_t i;
 };
 
-static int dup_sort_cmp(const void *pa, const void *pb)
+static inline __attribute__((always_inline)) int dup_sort_cmp(const void *pa, const void *pb)
 {
 	const struct dup_sort *a = pa, *b = pb;
 	int c = record_cmp(a->recs[a->i], b->recs[b->i]);
 
 	return c != 0 ? c : (a->i < b->i ? -1 : a->i > b->i);
 }
+
+static inline bool dup_sort_less(const struct dup_sort *a, const struct dup_sort *b)
+{
+	return dup_sort_cmp(a, b) < 0;
+}
+
+RESOLVE_SORT(dup_sort_sort, struct dup_sort, dup_sort_less, dup_sort_cmp)
 
 int resolve_duplicates(const struct record *const *recs, size_t n, const size_t *group, bool *dup)
 {
@@ -1600,7 +1674,7 @@ int resolve_duplicates(const struct record *const *recs, size_t n, const size_t 
 		v[i] = (struct dup_sort){ recs, i };
 		dup[i] = false;
 	}
-	qsort(v, n, sizeof(*v), dup_sort_cmp);
+	dup_sort_sort(v, n);
 	/* in a run of equal records the first by index stays, with the others
 	 * of its group (equal rows of one answer are the source's own) */
 	for (size_t k = 1, first = 0; k < n; k++) {
