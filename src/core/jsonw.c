@@ -260,6 +260,46 @@ bytes:
 	return i;
 }
 
+/* plain_run that also copies: s[0..i) to dst[0..i) for the i it returns,
+ * word by word as it checks them (dst has room for n bytes; bytes past i
+ * may be written too).  No call to memcpy: most strings are a few bytes. */
+static inline __attribute__((always_inline)) size_t plain_copy(char *dst, const unsigned char *s,
+							       size_t n)
+{
+	size_t i = 0;
+	uint64_t x;
+	uint32_t y, z;
+
+	while (i + 8 <= n) {
+		memcpy(&x, s + i, 8);
+		if (!plain64(x))
+			goto bytes;
+		memcpy(dst + i, &x, 8);
+		i += 8;
+	}
+	if (i == n)
+		return n;
+	if (n >= 8) {
+		memcpy(&x, s + n - 8, 8);
+		if (plain64(x)) {
+			memcpy(dst + n - 8, &x, 8);
+			return n;
+		}
+	} else if (n >= 4) { /* i is 0 */
+		memcpy(&y, s, 4);
+		memcpy(&z, s + n - 4, 4);
+		if (plain32(y) && plain32(z)) {
+			memcpy(dst, &y, 4);
+			memcpy(dst + n - 4, &z, 4);
+			return n;
+		}
+	}
+bytes:
+	for (; i < n && plain[s[i]]; i++)
+		dst[i] = (char)s[i];
+	return i;
+}
+
 /* The rest of jsonw_escaped: str[0..i) is plain and written, str[i] is not. */
 static void __attribute__((noinline)) jsonw_escaped_rest(struct jsonw *w, const char *str,
 							  size_t n, size_t i)
@@ -319,8 +359,7 @@ static inline void jsonw_escaped(struct jsonw *w, const char *str, size_t n)
 		return;
 	p = w->buf + w->len;
 	*p++ = '"';
-	i = plain_run((const unsigned char *)str, 0, n);
-	memcpy(p, str, i);
+	i = plain_copy(p, (const unsigned char *)str, n);
 	p += i;
 	if (i == n)
 		*p++ = '"';
@@ -553,38 +592,46 @@ void jsonw_json(struct jsonw *w, const json_t *j)
 }
 
 /* "key":"value" in one piece when neither needs escaping, as most of a
- * briefing's members: one reservation and two copies instead of a dozen
- * calls.  Otherwise (or null) the general path; the text is the same. */
+ * briefing's members: one reservation, both checked as they are copied,
+ * and the comma (jsonw_sep) settled only once they turn out plain.
+ * Otherwise (or null) the general path; the text is the same. */
 void jsonw_kstrn(struct jsonw *w, const char *key, size_t kl, const char *s)
 {
 	size_t sl;
+	uint64_t bit;
+	bool comma;
 	char *p;
 
-	if (s != NULL && !w->after_key) {
-		sl = strlen(s);
-		if (plain_run((const unsigned char *)key, 0, kl) == kl &&
-		    plain_run((const unsigned char *)s, 0, sl) == sl && kl + sl < SIZE_MAX / 2 &&
-		    jsonw_reserve(w, kl + sl + 6)) {
-			jsonw_sep(w); /* the comma, if any, fits in the reservation */
-			p = w->buf + w->len;
-			*p++ = '"';
-			memcpy(p, key, kl);
+	if (s == NULL || w->after_key) {
+		jsonw_keyn(w, key, kl);
+		jsonw_str(w, s);
+		return;
+	}
+	sl = strlen(s);
+	if (kl + sl < SIZE_MAX / 2 && jsonw_reserve(w, kl + sl + 6)) {
+		bit = w->depth > 0 ? (uint64_t)1 << (w->depth - 1) : 0;
+		comma = (w->has_item & bit) != 0;
+		p = w->buf + w->len + comma;
+		*p++ = '"';
+		if (plain_copy(p, (const unsigned char *)key, kl) == kl) {
 			p += kl;
 			*p++ = '"';
 			*p++ = ':';
 			*p++ = '"';
-			memcpy(p, s, sl);
-			p += sl;
-			*p++ = '"';
-			w->len = (size_t)(p - w->buf);
-			return;
+			if (plain_copy(p, (const unsigned char *)s, sl) == sl) {
+				p += sl;
+				*p++ = '"';
+				if (comma)
+					w->buf[w->len] = ',';
+				w->has_item |= bit;
+				w->len = (size_t)(p - w->buf);
+				return;
+			}
 		}
-		jsonw_keyn(w, key, kl);
-		jsonw_strn(w, s, sl);
-		return;
 	}
+	/* nothing was committed: what was copied past w->len is overwritten */
 	jsonw_keyn(w, key, kl);
-	jsonw_str(w, s);
+	jsonw_strn(w, s, sl);
 }
 
 void jsonw_kint(struct jsonw *w, const char *key, long long v)

@@ -130,6 +130,51 @@ static void test_kstr_paths(void **state)
 	}
 }
 
+/* jsonw_kstr against jsonw_key + jsonw_str for keys and values of every
+ * length up to 19 with one byte to escape (or none) at every position:
+ * the one-piece path copies word by word and must stop and give way at
+ * any of them, whether a comma comes first or not. */
+static void test_kstr_every_position(void **state)
+{
+	static const char bad[] = { '"', '\x01', '\\', (char)0xFF, '\n' };
+	struct jsonw a, b;
+
+	(void)state;
+	jsonw_init(&a, 1);
+	jsonw_init(&b, 1);
+	for (int klen = 0; klen <= 19; klen++)
+		for (int kpos = -1; kpos < klen; kpos++)
+			for (int vlen = 0; vlen <= 19; vlen++)
+				for (int vpos = -1; vpos < vlen; vpos++) {
+					char key[24], val[24];
+
+					memset(key, 'k', (size_t)klen);
+					memset(val, 'v', (size_t)vlen);
+					key[klen] = val[vlen] = '\0';
+					if (kpos >= 0)
+						key[kpos] = bad[(kpos + klen) % 5];
+					if (vpos >= 0)
+						val[vpos] = bad[(vpos + vlen) % 5];
+					jsonw_clear(&a);
+					jsonw_clear(&b);
+					jsonw_obj(&a);
+					jsonw_obj(&b);
+					for (int i = 0; i < 2; i++) { /* without, then with a comma */
+						jsonw_kstr(&a, key, val);
+						jsonw_key(&b, key);
+						jsonw_str(&b, val);
+					}
+					jsonw_obj_end(&a);
+					jsonw_obj_end(&b);
+					assert_false(a.failed || b.failed);
+					if (a.len != b.len || memcmp(a.buf, b.buf, a.len) != 0)
+						fail_msg("kstr %.*s, key+str %.*s", (int)a.len, a.buf,
+							 (int)b.len, b.buf);
+				}
+	jsonw_fini(&a);
+	jsonw_fini(&b);
+}
+
 static void test_numbers(void **state)
 {
 	static const double reals[] = {
@@ -468,6 +513,7 @@ int main(void)
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_every_byte_every_position),
 		cmocka_unit_test(test_kstr_paths),
+		cmocka_unit_test(test_kstr_every_position),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_reals_like_printf),
 		cmocka_unit_test(test_expect),
