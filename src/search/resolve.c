@@ -1326,15 +1326,12 @@ static int possible_cmp(const void *pa, const void *pb)
 }
 
 /* The entity of kind k whose component identifier in slot s is key. */
-static size_t entity_by_id(struct run_state *st, struct resolve_result *res, enum entity_kind k,
-			   unsigned s, const char *value)
+static size_t entity_by_key(struct run_state *st, struct resolve_result *res, enum entity_kind k,
+			    unsigned s, const char *buf)
 {
-	char buf[NORMALIZE_MAX];
 	struct skey probe;
 	const struct skey *hit;
 
-	if (value == NULL || normalize_identifier(value, buf, sizeof(buf)) <= 0)
-		return RESOLVE_NONE;
 	probe = (struct skey){ (unsigned)k * SLOTS + s, buf, 0, 0, false };
 	/* the first entry of the run: bdate and rec are 0 in the probe, and every
 	 * entry's bdate is 0, so lower_bound on (group, key) */
@@ -1356,6 +1353,17 @@ static size_t entity_by_id(struct run_state *st, struct resolve_result *res, enu
 	if (hit->group != probe.group || strcmp(hit->key, buf) != 0)
 		return RESOLVE_NONE;
 	return res->entity_of[hit->rec];
+}
+
+/* The same for a value as a source gave it (normalized here). */
+static size_t entity_by_id(struct run_state *st, struct resolve_result *res, enum entity_kind k,
+			   unsigned s, const char *value)
+{
+	char buf[NORMALIZE_MAX];
+
+	if (value == NULL || normalize_identifier(value, buf, sizeof(buf)) <= 0)
+		return RESOLVE_NONE;
+	return entity_by_key(st, res, k, s, buf);
 }
 
 /* The index of the first entry of v[0..n) with key, or n (v: one group). */
@@ -1477,17 +1485,17 @@ static int build_concerns(struct run_state *st, struct resolve_result *res)
 	}
 	for (size_t i = 0; i < st->n; i++) {
 		const struct record *r = st->recs[i];
-		const char *subject = record_get(r, "subject_name");
+		const char *subject = record_get(r, "subject_name"), *subject_nrn;
 		char key[NORMALIZE_MAX], nrn[NORMALIZE_MAX];
 		size_t e, by_nrn, nh = 0, w, ncertain_by_name = 0, npossibly = 0;
 		bool has_nrn;
 
 		if (r->kind != ENTITY_ALERT)
 			continue;
-		has_nrn = record_get(r, "subject_national_number") != NULL &&
-			  normalize_identifier(record_get(r, "subject_national_number"), nrn,
-					       sizeof(nrn)) > 0;
-		by_nrn = entity_by_id(st, res, ENTITY_PERSON, 0, record_get(r, "subject_national_number"));
+		subject_nrn = record_get(r, "subject_national_number");
+		has_nrn = subject_nrn != NULL && normalize_identifier(subject_nrn, nrn, sizeof(nrn)) > 0;
+		/* what entity_by_id would normalize again */
+		by_nrn = has_nrn ? entity_by_key(st, res, ENTITY_PERSON, 0, nrn) : RESOLVE_NONE;
 		if (by_nrn != RESOLVE_NONE)
 			hits[nh++] = (struct hit){ by_nrn, true, false };
 		if ((e = entity_by_id(st, res, ENTITY_VEHICLE, 0, record_get(r, "plate"))) !=
