@@ -368,8 +368,51 @@ static inline void jsonw_escaped(struct jsonw *w, const char *str, size_t n)
 		jsonw_escaped_rest(w, str, n, i);
 }
 
+/* The one-piece path of a member: reserves room for the comma, "key":
+ * and `more` bytes, and copies the key while checking it.  Returns where
+ * the value goes, or NULL (nothing committed: the general path then) if the
+ * key needs escaping, a key was just written, or there is no memory.
+ * member_commit() then settles the comma, as jsonw_sep() would have. */
+static inline __attribute__((always_inline)) char *member_head(struct jsonw *w, const char *key,
+								   size_t kl, size_t more)
+{
+	char *p;
+
+	if (w->after_key || kl >= SIZE_MAX / 4 || more >= SIZE_MAX / 4 ||
+	    !jsonw_reserve(w, kl + more + 4))
+		return NULL;
+	p = w->buf + w->len + (w->depth > 0 && (w->has_item >> (w->depth - 1) & 1));
+	*p++ = '"';
+	if (plain_copy(p, (const unsigned char *)key, kl) != kl)
+		return NULL;
+	p += kl;
+	*p++ = '"';
+	*p++ = ':';
+	return p;
+}
+
+/* end: where the member's text ends. */
+static inline void member_commit(struct jsonw *w, char *end)
+{
+	if (w->depth > 0) {
+		uint64_t bit = (uint64_t)1 << (w->depth - 1);
+
+		if (w->has_item & bit)
+			w->buf[w->len] = ',';
+		w->has_item |= bit;
+	}
+	w->len = (size_t)(end - w->buf);
+}
+
 void jsonw_keyn(struct jsonw *w, const char *key, size_t n)
 {
+	char *p = member_head(w, key, n, 0);
+
+	if (p != NULL) {
+		member_commit(w, p);
+		w->after_key = true;
+		return;
+	}
 	jsonw_sep(w);
 	jsonw_escaped(w, key, n);
 	jsonw_putc(w, ':');
@@ -598,8 +641,6 @@ void jsonw_json(struct jsonw *w, const json_t *j)
 void jsonw_kstrn(struct jsonw *w, const char *key, size_t kl, const char *s)
 {
 	size_t sl;
-	uint64_t bit;
-	bool comma;
 	char *p;
 
 	if (s == NULL || w->after_key) {
@@ -608,25 +649,13 @@ void jsonw_kstrn(struct jsonw *w, const char *key, size_t kl, const char *s)
 		return;
 	}
 	sl = strlen(s);
-	if (kl + sl < SIZE_MAX / 2 && jsonw_reserve(w, kl + sl + 6)) {
-		bit = w->depth > 0 ? (uint64_t)1 << (w->depth - 1) : 0;
-		comma = (w->has_item & bit) != 0;
-		p = w->buf + w->len + comma;
+	if (sl < SIZE_MAX / 4 && (p = member_head(w, key, kl, sl + 2)) != NULL) {
 		*p++ = '"';
-		if (plain_copy(p, (const unsigned char *)key, kl) == kl) {
-			p += kl;
+		if (plain_copy(p, (const unsigned char *)s, sl) == sl) {
+			p += sl;
 			*p++ = '"';
-			*p++ = ':';
-			*p++ = '"';
-			if (plain_copy(p, (const unsigned char *)s, sl) == sl) {
-				p += sl;
-				*p++ = '"';
-				if (comma)
-					w->buf[w->len] = ',';
-				w->has_item |= bit;
-				w->len = (size_t)(p - w->buf);
-				return;
-			}
+			member_commit(w, p);
+			return;
 		}
 	}
 	/* nothing was committed: what was copied past w->len is overwritten */

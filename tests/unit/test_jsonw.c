@@ -99,6 +99,20 @@ static void test_every_byte_every_position(void **state)
 				jsonw_init(&w, 1);
 				jsonw_str(&w, in);
 				assert_same(taken(&w), jansson_text(json_string(want_in)));
+				/* the same as a key, after another member */
+				{
+					json_t *obj = json_object();
+
+					json_object_set_new(obj, "", json_integer(1));
+					json_object_set_new(obj, want_in, json_integer(2));
+					jsonw_init(&w, 1);
+					jsonw_obj(&w);
+					jsonw_kint(&w, "", 1);
+					jsonw_key(&w, in);
+					jsonw_int(&w, 2);
+					jsonw_obj_end(&w);
+					assert_same(taken(&w), jansson_text(obj));
+				}
 			}
 }
 
