@@ -224,45 +224,14 @@ static inline bool plain32(uint32_t x)
 	return ((((x - lo * 0x20) | (q - lo) | (b - lo)) & ~x & hi) | (x & hi)) == 0;
 }
 
-/* The end of the run of plain bytes from i (the first byte at or after i
- * that needs escaping or UTF-8 checking, or n).  Eight bytes at a time, the
- * last (up to seven) bytes as one word that overlaps the ones checked, or
- * two of four bytes for a short string; the table finds where a run that is
- * not all plain stops.  Most text in a briefing is plain and short (keys,
- * names, codes), and this loop was its biggest cost. */
-static inline __attribute__((always_inline)) size_t plain_run(const unsigned char *s, size_t i,
-							     size_t n)
-{
-	uint64_t x;
-	uint32_t y, z;
-
-	while (i + 8 <= n) {
-		memcpy(&x, s + i, 8);
-		if (!plain64(x))
-			goto bytes;
-		i += 8;
-	}
-	if (i == n)
-		return n;
-	if (n >= 8) {
-		memcpy(&x, s + n - 8, 8);
-		if (plain64(x))
-			return n;
-	} else if (n - i >= 4) {
-		memcpy(&y, s + i, 4);
-		memcpy(&z, s + n - 4, 4);
-		if (plain32(y) && plain32(z))
-			return n;
-	}
-bytes:
-	while (i < n && plain[s[i]])
-		i++;
-	return i;
-}
-
-/* plain_run that also copies: s[0..i) to dst[0..i) for the i it returns,
- * word by word as it checks them (dst has room for n bytes; bytes past i
- * may be written too).  No call to memcpy: most strings are a few bytes. */
+/* The length i of the run of plain bytes that starts s[0..n) (the first
+ * byte that needs escaping or UTF-8 checking, or n), copied to dst[0..i)
+ * as it is checked (dst has room for n bytes; bytes past i may be written
+ * too).  Eight bytes at a time, the last (up to seven) bytes as one word
+ * that overlaps the ones checked, or two of four bytes for a short string;
+ * the table finds where a run that is not all plain stops.  Most text in a
+ * briefing is plain and short (keys, names, codes): this, with no call to
+ * memcpy, was the biggest cost of writing it. */
 static inline __attribute__((always_inline)) size_t plain_copy(char *dst, const unsigned char *s,
 							       size_t n)
 {
@@ -310,10 +279,12 @@ static void __attribute__((noinline)) jsonw_escaped_rest(struct jsonw *w, const 
 
 	while (i < n) {
 		/* the common case: a run that needs nothing */
-		run = plain_run(s, i, n);
-		if (run > i) {
-			jsonw_put(w, str + i, run - i);
-			i = run;
+		if (!jsonw_reserve(w, n - i))
+			return;
+		run = plain_copy(w->buf + w->len, s + i, n - i);
+		if (run > 0) {
+			w->len += run;
+			i += run;
 			continue;
 		}
 		if (s[i] >= 0x80) {
