@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
 
 #include "audit/audit.h"
 #include "audit/audit_config.h"
@@ -149,6 +148,7 @@ static void sha256_fetch(void)
  * tear-down cost more than hashing a record of a few hundred bytes. */
 static int audit_search_sha256_hex(EVP_MD_CTX *ctx, const char *text, size_t len, char out[65])
 {
+	static const char hex[] = "0123456789abcdef";
 	unsigned char h[32];
 	unsigned int hl = 0;
 
@@ -162,7 +162,13 @@ static int audit_search_sha256_hex(EVP_MD_CTX *ctx, const char *text, size_t len
 	}
 	if (hl != sizeof(h))
 		return FOCAL_E_INTERNAL;
-	sodium_bin2hex(out, 65, h, 32);
+	/* a public digest: no need for sodium_bin2hex's constant time, which
+	 * cost more per record than writing the record's text */
+	for (size_t i = 0; i < sizeof(h); i++) {
+		out[2 * i] = hex[h[i] >> 4];
+		out[2 * i + 1] = hex[h[i] & 0xF];
+	}
+	out[64] = '\0';
 	return FOCAL_OK;
 }
 
@@ -177,6 +183,39 @@ int audit_search_record_digest_tree(const struct record *r, char out[65])
 	return rc;
 }
 
+/* The rank of each canonical field name among its kind's names in strcmp's
+ * order (computed once): sorting a record's fields by rank is sorting them
+ * by name. */
+#define NAME_RANK_MAX 32
+static unsigned char name_rank[ENTITY__COUNT][NAME_RANK_MAX];
+static pthread_once_t name_rank_once = PTHREAD_ONCE_INIT;
+
+static void name_rank_init(void)
+{
+	for (int k = 0; k < ENTITY__COUNT; k++) {
+		const char *const *fields = entity_fields((enum entity_kind)k);
+
+		for (size_t f = 0; f < NAME_RANK_MAX && fields[f] != NULL; f++) {
+			unsigned char below = 0;
+
+			for (size_t g = 0; fields[g] != NULL; g++)
+				below += strcmp(fields[g], fields[f]) < 0;
+			name_rank[k][f] = below;
+		}
+	}
+}
+
+/* strcmp's order (by unsigned bytes), quicker for the usual canonical names:
+ * one pointer when equal, a different first byte when not. */
+static int field_name_cmp(const char *a, const char *b)
+{
+	if (a == b)
+		return 0;
+	if (a[0] != b[0])
+		return (unsigned char)a[0] < (unsigned char)b[0] ? -1 : 1;
+	return strcmp(a, b);
+}
+
 /* The canonical text of r written into w (cleared first): what
  * briefing_record_json(r) dumped with JSON_SORT_KEYS gives, without building
  * and re-parsing a jansson tree (14,400 of them per 100 searches cost more
@@ -188,9 +227,20 @@ int audit_search_record_digest_tree(const struct record *r, char out[65])
 static bool audit_search_record_text(struct jsonw *w, const struct record *r)
 {
 	const struct record_field *small[32], **order = small;
-	bool ok = true;
+	unsigned char rank[32];
+	bool ok = true, canon = r->nfields <= sizeof(rank);
 
-	for (size_t i = 0; i < r->nfields && ok; i++)
+	/* canonical names (all of them, as a rule) are ASCII, and their order
+	 * is known: each one's rank among its kind's names */
+	pthread_once(&name_rank_once, name_rank_init);
+	for (size_t i = 0; i < r->nfields && canon; i++) {
+		int f = entity_field_index(r->kind, r->fields[i].name);
+
+		canon = f >= 0 && f < NAME_RANK_MAX;
+		if (canon)
+			rank[i] = name_rank[r->kind][f];
+	}
+	for (size_t i = 0; i < r->nfields && ok && !canon; i++)
 		for (const unsigned char *p = (const unsigned char *)r->fields[i].name; *p && ok; p++)
 			ok = *p < 0x80;
 	if (!ok)
@@ -204,10 +254,19 @@ static bool audit_search_record_text(struct jsonw *w, const struct record *r)
 	 * and it is stable (equal names keep their order) */
 	for (size_t i = 1; i < r->nfields; i++) {
 		const struct record_field *f = order[i];
+		unsigned char fr = canon ? rank[i] : 0;
 		size_t j = i;
 
-		for (; j > 0 && strcmp(order[j - 1]->name, f->name) > 0; j--)
-			order[j] = order[j - 1];
+		if (canon) {
+			for (; j > 0 && rank[j - 1] > fr; j--) {
+				order[j] = order[j - 1];
+				rank[j] = rank[j - 1];
+			}
+			rank[j] = fr;
+		} else {
+			for (; j > 0 && field_name_cmp(order[j - 1]->name, f->name) > 0; j--)
+				order[j] = order[j - 1];
+		}
 		order[j] = f;
 	}
 	jsonw_clear(w);
@@ -215,7 +274,7 @@ static bool audit_search_record_text(struct jsonw *w, const struct record *r)
 	jsonw_key(w, "fields");
 	jsonw_obj(w);
 	for (size_t i = 0; i < r->nfields; i++)
-		if (i + 1 == r->nfields || strcmp(order[i]->name, order[i + 1]->name) != 0)
+		if (i + 1 == r->nfields || !record_field_eq(order[i]->name, order[i + 1]->name))
 			jsonw_kstr(w, order[i]->name, order[i]->value);
 	jsonw_obj_end(w);
 	jsonw_kstr(w, "source", r->source);
@@ -255,6 +314,10 @@ struct subjects {
 		uint32_t hash; /* of key: most comparisons stop here */
 	} *keys;
 	size_t n, cap;
+	/* open addressing over keys by hash: index + 1, 0 free; a power of two
+	 * at least twice cap (NULL, out of memory: keys are searched in turn) */
+	uint32_t *slot;
+	size_t nslot;
 	/* values already looked at (an identifier: a; a name: given a, family
 	 * b): equal values give equal keys, so one person in 20 sources is
 	 * normalised once, not 20 times */
@@ -263,6 +326,7 @@ struct subjects {
 		uint32_t hash; /* of a, b and name: most comparisons stop here */
 	} seen[256];
 	size_t nseen;
+	uint16_t seen_slot[512]; /* open addressing over seen: index + 1, 0 free */
 };
 
 static uint32_t subjects_hash(uint32_t h, const char *s)
@@ -276,28 +340,63 @@ static bool subjects_seen(struct subjects *sj, const char *a, const char *b, boo
 {
 	uint32_t h = subjects_hash(name ? 2166136261u : 84696351u, a);
 
+	const size_t mask = sizeof(sj->seen_slot) / sizeof(sj->seen_slot[0]) - 1;
+	size_t at;
+
 	if (name)
 		h = subjects_hash(h, b);
-	for (size_t i = 0; i < sj->nseen; i++)
-		if (sj->seen[i].hash == h && (sj->seen[i].b != NULL) == name &&
-		    strcmp(sj->seen[i].a, a) == 0 && (!name || strcmp(sj->seen[i].b, b) == 0))
+	for (at = h & mask; sj->seen_slot[at] != 0; at = (at + 1) & mask) {
+		const struct seen_value *o = &sj->seen[sj->seen_slot[at] - 1];
+
+		if (o->hash == h && (o->b != NULL) == name && strcmp(o->a, a) == 0 &&
+		    (!name || strcmp(o->b, b) == 0))
 			return true;
-	if (sj->nseen < sizeof(sj->seen) / sizeof(sj->seen[0]))
+	}
+	/* the table has twice the room of seen: a free slot is always found */
+	if (sj->nseen < sizeof(sj->seen) / sizeof(sj->seen[0])) {
 		sj->seen[sj->nseen++] = (struct seen_value){ a, name ? b : NULL, h };
+		sj->seen_slot[at] = (uint16_t)sj->nseen;
+	}
 	return false;
+}
+
+/* Rebuilds sj->slot for nslot slots; false (slot NULL) without memory. */
+static bool subjects_rehash(struct subjects *sj, size_t nslot)
+{
+	free(sj->slot);
+	sj->slot = calloc(nslot, sizeof(*sj->slot));
+	sj->nslot = sj->slot != NULL ? nslot : 0;
+	if (sj->slot == NULL)
+		return false;
+	for (size_t i = 0; i < sj->n; i++) {
+		size_t at = sj->keys[i].hash & (nslot - 1);
+
+		while (sj->slot[at] != 0)
+			at = (at + 1) & (nslot - 1);
+		sj->slot[at] = (uint32_t)i + 1;
+	}
+	return true;
 }
 
 static void subjects_add(struct subjects *sj, const char *value, bool name)
 {
 	char key[AUDIT_QUERY_KEY_MAX];
+	size_t at = 0;
 	uint32_t h;
 
 	if (audit_query_subject_key(value, name, key, sizeof(key)) <= 0)
 		return;
 	h = subjects_hash(2166136261u, key);
-	for (size_t i = 0; i < sj->n; i++)
-		if (sj->keys[i].hash == h && strcmp(sj->keys[i].key, key) == 0)
-			return;
+	if (sj->slot != NULL) {
+		for (at = h & (sj->nslot - 1); sj->slot[at] != 0; at = (at + 1) & (sj->nslot - 1))
+			if (sj->keys[sj->slot[at] - 1].hash == h &&
+			    strcmp(sj->keys[sj->slot[at] - 1].key, key) == 0)
+				return;
+	} else {
+		for (size_t i = 0; i < sj->n; i++)
+			if (sj->keys[i].hash == h && strcmp(sj->keys[i].key, key) == 0)
+				return;
+	}
 	if (sj->n == sj->cap) {
 		size_t cap = sj->cap ? 2 * sj->cap : 16;
 		struct subject_key *k = realloc(sj->keys, cap * sizeof(*k));
@@ -306,27 +405,89 @@ static void subjects_add(struct subjects *sj, const char *value, bool name)
 			return;
 		sj->keys = k;
 		sj->cap = cap;
+		/* twice the room: a free slot is always found; without the
+		 * memory, the keys are searched in turn */
+		if (cap > UINT32_MAX / 4 || !subjects_rehash(sj, 2 * cap)) {
+			free(sj->slot);
+			sj->slot = NULL;
+			sj->nslot = 0;
+		}
+		if (sj->slot != NULL)
+			for (at = h & (sj->nslot - 1); sj->slot[at] != 0; at = (at + 1) & (sj->nslot - 1))
+				;
 	}
 	memcpy(sj->keys[sj->n].key, key, sizeof(key));
 	sj->keys[sj->n++].hash = h;
+	if (sj->slot != NULL)
+		sj->slot[at] = (uint32_t)sj->n;
 }
 
-/* The subjects a record names (as audit_search_subject/_name do). */
+/* The fields that name a subject: identifiers first, in this order, then the
+ * family and given names. */
+enum { SUBJECT_IDS = 7, SUBJECT_FAMILY = SUBJECT_IDS, SUBJECT_GIVEN, SUBJECT__COUNT };
+static const char *const subject_fields[SUBJECT__COUNT] = {
+	"national_number", "plate", "serial", "owner_national_number", "holder_national_number",
+	"involved_national_number", "subject_national_number", "family_name", "given_name"
+};
+
+/* Per kind and canonical field (entity_fields() order): its index in
+ * subject_fields, or -1; computed once, so that a record's fields are
+ * matched by pointer instead of nine record_get() string searches. */
+#define SUBJECT_TAB_MAX 32
+static signed char subject_tab[ENTITY__COUNT][SUBJECT_TAB_MAX];
+static pthread_once_t subject_tab_once = PTHREAD_ONCE_INIT;
+
+static int subject_slot_by_name(const char *name)
+{
+	for (int s = 0; s < SUBJECT__COUNT; s++)
+		if (strcmp(name, subject_fields[s]) == 0)
+			return s;
+	return -1;
+}
+
+static void subject_tab_init(void)
+{
+	for (int k = 0; k < ENTITY__COUNT; k++) {
+		const char *const *fields = entity_fields((enum entity_kind)k);
+
+		bool end = false;
+
+		for (size_t f = 0; f < SUBJECT_TAB_MAX; f++) {
+			end = end || fields[f] == NULL;
+			subject_tab[k][f] = (signed char)(end ? -1 : subject_slot_by_name(fields[f]));
+		}
+	}
+}
+
+/* The index in subject_fields of field name of r, or -1: by the canonical
+ * pointer, or by the text for a name that is not one. */
+static int subject_slot(const struct record *r, const char *name)
+{
+	int f = entity_field_index(r->kind, name);
+
+	return f >= 0 && f < SUBJECT_TAB_MAX ? subject_tab[r->kind][f] : subject_slot_by_name(name);
+}
+
+/* The subjects a record names (as audit_search_subject/_name do), from the
+ * first value of each field (as record_get() finds it). */
 static void subjects_of_record(struct subjects *sj, const struct record *r)
 {
-	static const char *const ids[] = { "national_number", "plate", "serial",
-					   "owner_national_number", "holder_national_number",
-					   "involved_national_number", "subject_national_number",
-					   NULL };
-	const char *given = "", *family = NULL, *v;
+	const char *vals[SUBJECT__COUNT] = { NULL }, *given = "", *family, *v;
 	char both[512];
 
-	for (size_t i = 0; ids[i] != NULL; i++)
-		if ((v = record_get(r, ids[i])) != NULL && !subjects_seen(sj, v, NULL, false))
+	pthread_once(&subject_tab_once, subject_tab_init);
+	for (size_t i = 0; i < r->nfields; i++) {
+		int s = subject_slot(r, r->fields[i].name);
+
+		if (s >= 0 && vals[s] == NULL)
+			vals[s] = r->fields[i].value;
+	}
+	for (size_t i = 0; i < SUBJECT_IDS; i++)
+		if ((v = vals[i]) != NULL && !subjects_seen(sj, v, NULL, false))
 			subjects_add(sj, v, false);
-	if ((family = record_get(r, "family_name")) == NULL)
+	if ((family = vals[SUBJECT_FAMILY]) == NULL)
 		return;
-	if ((v = record_get(r, "given_name")) != NULL)
+	if ((v = vals[SUBJECT_GIVEN]) != NULL)
 		given = v;
 	if (subjects_seen(sj, given, family, true))
 		return;
@@ -420,6 +581,7 @@ static void audit_search_write_end(struct audit_search *au, const struct search 
 	}
 	jsonw_obj_end(&w);
 	free(sj.keys);
+	free(sj.slot);
 	free(digests);
 	body = jsonw_take(&w, &blen);
 	if (body != NULL)

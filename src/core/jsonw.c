@@ -77,6 +77,22 @@ static bool __attribute__((noinline)) jsonw_grow(struct jsonw *w, size_t n)
 	return true;
 }
 
+void jsonw_expect(struct jsonw *w, size_t n)
+{
+	char *nb;
+
+	if (w->failed || n >= SIZE_MAX / 2 || w->len + n < w->cap)
+		return;
+	/* nothing written yet: a new buffer, not a copy of the old one */
+	if (w->len == 0 && (nb = malloc(n + 1)) != NULL) {
+		free(w->buf);
+		w->buf = nb;
+		w->cap = n + 1;
+		return;
+	}
+	(void)jsonw_grow(w, n);
+}
+
 /* Room for n more bytes and the final NUL; false (and failed) if none.  The
  * common case is inline: it runs for every piece of the text. */
 static inline bool jsonw_reserve(struct jsonw *w, size_t n)
@@ -189,45 +205,86 @@ static const unsigned char plain[256] = {
 	Z16, Z16, Z16, Z16, Z16, Z16, Z16, Z16,
 };
 
-/* The end of the run of plain bytes from i (the first byte at or after i
- * that needs escaping or UTF-8 checking, or n).  Eight bytes at a time: a
- * word is all plain when none of its bytes is below 0x20, '"', '\\' or
+/* Whether the 8 (4) bytes of x are all plain: none below 0x20, '"', '\\' or
  * 0x80 and above (the usual "has a byte less than / equal to" bit tricks,
- * exact for telling whether any byte matches); the table finishes the rest.
- * Most text in a briefing is plain, and this loop was its biggest cost. */
-static inline size_t plain_run(const unsigned char *s, size_t i, size_t n)
+ * exact for telling whether any byte matches). */
+static inline bool plain64(uint64_t x)
 {
 	const uint64_t lo = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
+	uint64_t q = x ^ (lo * '"'), b = x ^ (lo * '\\');
+
+	return ((((x - lo * 0x20) | (q - lo) | (b - lo)) & ~x & hi) | (x & hi)) == 0;
+}
+
+static inline bool plain32(uint32_t x)
+{
+	const uint32_t lo = 0x01010101U, hi = 0x80808080U;
+	uint32_t q = x ^ (lo * '"'), b = x ^ (lo * '\\');
+
+	return ((((x - lo * 0x20) | (q - lo) | (b - lo)) & ~x & hi) | (x & hi)) == 0;
+}
+
+/* The length i of the run of plain bytes that starts s[0..n) (the first
+ * byte that needs escaping or UTF-8 checking, or n), copied to dst[0..i)
+ * as it is checked (dst has room for n bytes; bytes past i may be written
+ * too).  Eight bytes at a time, the last (up to seven) bytes as one word
+ * that overlaps the ones checked, or two of four bytes for a short string;
+ * the table finds where a run that is not all plain stops.  Most text in a
+ * briefing is plain and short (keys, names, codes): this, with no call to
+ * memcpy, was the biggest cost of writing it. */
+static inline __attribute__((always_inline)) size_t plain_copy(char *dst, const unsigned char *s,
+							       size_t n)
+{
+	size_t i = 0;
+	uint64_t x;
+	uint32_t y, z;
 
 	while (i + 8 <= n) {
-		uint64_t x, q, b;
-
 		memcpy(&x, s + i, 8);
-		q = x ^ (lo * '"');
-		b = x ^ (lo * '\\');
-		if ((((x - lo * 0x20) | (q - lo) | (b - lo)) & ~x & hi) != 0 || (x & hi) != 0)
-			break;
+		if (!plain64(x))
+			goto bytes;
+		memcpy(dst + i, &x, 8);
 		i += 8;
 	}
-	while (i < n && plain[s[i]])
-		i++;
+	if (i == n)
+		return n;
+	if (n >= 8) {
+		memcpy(&x, s + n - 8, 8);
+		if (plain64(x)) {
+			memcpy(dst + n - 8, &x, 8);
+			return n;
+		}
+	} else if (n >= 4) { /* i is 0 */
+		memcpy(&y, s, 4);
+		memcpy(&z, s + n - 4, 4);
+		if (plain32(y) && plain32(z)) {
+			memcpy(dst, &y, 4);
+			memcpy(dst + n - 4, &z, 4);
+			return n;
+		}
+	}
+bytes:
+	for (; i < n && plain[s[i]]; i++)
+		dst[i] = (char)s[i];
 	return i;
 }
 
-/* A string's escaped text, as jansson's dump_string writes it. */
-static void jsonw_escaped(struct jsonw *w, const char *str, size_t n)
+/* The rest of jsonw_escaped: str[0..i) is plain and written, str[i] is not. */
+static void __attribute__((noinline)) jsonw_escaped_rest(struct jsonw *w, const char *str,
+							  size_t n, size_t i)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, run;
+	size_t run;
 
-	jsonw_putc(w, '"');
 	while (i < n) {
 		/* the common case: a run that needs nothing */
-		run = plain_run(s, i, n);
-		if (run > i) {
-			jsonw_put(w, str + i, run - i);
-			i = run;
+		if (!jsonw_reserve(w, n - i))
+			return;
+		run = plain_copy(w->buf + w->len, s + i, n - i);
+		if (run > 0) {
+			w->len += run;
+			i += run;
 			continue;
 		}
 		if (s[i] >= 0x80) {
@@ -262,10 +319,73 @@ static void jsonw_escaped(struct jsonw *w, const char *str, size_t n)
 	jsonw_putc(w, '"');
 }
 
-void jsonw_key(struct jsonw *w, const char *key)
+/* A string's escaped text, as jansson's dump_string writes it.  The common
+ * case, all of it plain, is one reservation and one copy. */
+static inline void jsonw_escaped(struct jsonw *w, const char *str, size_t n)
 {
+	size_t i;
+	char *p;
+
+	if (!jsonw_reserve(w, n + 2))
+		return;
+	p = w->buf + w->len;
+	*p++ = '"';
+	i = plain_copy(p, (const unsigned char *)str, n);
+	p += i;
+	if (i == n)
+		*p++ = '"';
+	w->len = (size_t)(p - w->buf);
+	if (i < n)
+		jsonw_escaped_rest(w, str, n, i);
+}
+
+/* The one-piece path of a member: reserves room for the comma, "key":
+ * and `more` bytes, and copies the key while checking it.  Returns where
+ * the value goes, or NULL (nothing committed: the general path then) if the
+ * key needs escaping, a key was just written, or there is no memory.
+ * member_commit() then settles the comma, as jsonw_sep() would have. */
+static inline __attribute__((always_inline)) char *member_head(struct jsonw *w, const char *key,
+								   size_t kl, size_t more)
+{
+	char *p;
+
+	if (w->after_key || kl >= SIZE_MAX / 4 || more >= SIZE_MAX / 4 ||
+	    !jsonw_reserve(w, kl + more + 4))
+		return NULL;
+	p = w->buf + w->len + (w->depth > 0 && (w->has_item >> (w->depth - 1) & 1));
+	*p++ = '"';
+	if (plain_copy(p, (const unsigned char *)key, kl) != kl)
+		return NULL;
+	p += kl;
+	*p++ = '"';
+	*p++ = ':';
+	return p;
+}
+
+/* end: where the member's text ends. */
+static inline void member_commit(struct jsonw *w, char *end)
+{
+	if (w->depth > 0) {
+		uint64_t bit = (uint64_t)1 << (w->depth - 1);
+
+		if (w->has_item & bit)
+			w->buf[w->len] = ',';
+		w->has_item |= bit;
+	}
+	w->len = (size_t)(end - w->buf);
+}
+
+void jsonw_keyn(struct jsonw *w, const char *key, size_t n)
+{
+	char *p = member_head(w, key, n, 0);
+
+	if (p != NULL) {
+		member_commit(w, p);
+		w->after_key = true;
+		return;
+	}
 	jsonw_sep(w);
-	jsonw_escaped(w, key, strlen(key));
+	jsonw_escaped(w, key, n);
 	jsonw_putc(w, ':');
 	w->after_key = true;
 }
@@ -316,21 +436,16 @@ void jsonw_strint(struct jsonw *w, char prefix, unsigned long long v)
 }
 
 /* jansson's real format (dtostr): "%.6g", ".0" added when the text would
- * read as an integer, the exponent without '+' or leading zeros. */
-void jsonw_real(struct jsonw *w, double v)
+ * read as an integer, the exponent without '+' or leading zeros.  The
+ * reference, and the fallback of real_fast() below. */
+static int real_printf(double v, char b[static 64])
 {
-	char b[64], *e, *from;
+	char *e, *from;
 	int n;
 
-	if (!isfinite(v)) {
-		jsonw_null(w);
-		return;
-	}
-	n = snprintf(b, sizeof(b) - 2, "%.6g", v);
-	if (n < 0 || (size_t)n >= sizeof(b) - 2) {
-		w->failed = true;
-		return;
-	}
+	n = snprintf(b, 62, "%.6g", v);
+	if (n < 0 || n >= 62)
+		return -1;
 	if (strchr(b, '.') == NULL && strchr(b, 'e') == NULL) {
 		b[n++] = '.';
 		b[n++] = '0';
@@ -347,6 +462,110 @@ void jsonw_real(struct jsonw *w, double v)
 			memmove(e, from, strlen(from) + 1);
 			n = (int)strlen(b);
 		}
+	}
+	return n;
+}
+
+/* The powers of ten a double holds exactly. */
+static const double pow10_exact[] = {
+	1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+/* real_printf's text without printf, for the values a briefing has (the
+ * milliseconds of every source: printf's exact decimal conversion was a
+ * fifth of writing a source's line).  %.6g is the value rounded to six
+ * significant digits: here v is scaled by an exact power of ten to
+ * s in [1e5, 1e6), in one correctly rounded multiplication or division, so
+ * s is within 2^-33 of the exact product; whenever that could matter (s
+ * within 1e-6 of a rounding tie or of the range's ends) this returns -1 and
+ * the caller takes printf, as for zero, tiny, huge and non-finite values.
+ * Otherwise round(s) is the six digits printf writes, and the rest is %g's
+ * layout. */
+static int real_fast(double v, char b[static 64])
+{
+	double a = v < 0 ? -v : v, s, fl;
+	unsigned long digits;
+	char d[6], *p = b;
+	int e, nd;
+
+	if (!(a >= 1e-15 && a < 1e17))
+		return -1;
+	/* e: the decimal exponent of a, floor(log10(a)); exact for a >= 1,
+	 * possibly one off below (the range check on s catches it) */
+	if (a >= 1) {
+		for (e = 0; e < 17 && a >= pow10_exact[e + 1]; e++)
+			;
+	} else {
+		for (e = -1; e > -16 && a * pow10_exact[-e] < 1; e--)
+			;
+	}
+	s = e <= 5 ? a * pow10_exact[5 - e] : a / pow10_exact[e - 5];
+	if (!(s >= 100000.000001 && s < 999999.999999))
+		return -1;
+	fl = (double)(unsigned long)s;
+	if (s - fl > 0.499999 && s - fl < 0.500001)
+		return -1;
+	digits = (unsigned long)fl + (s - fl > 0.5);
+	if (digits == 1000000) {
+		digits = 100000;
+		e++;
+	}
+	for (int i = 5; i >= 0; i--, digits /= 10)
+		d[i] = (char)('0' + digits % 10);
+	for (nd = 6; nd > 1 && d[nd - 1] == '0'; nd--)
+		; /* %g drops trailing zeros */
+	if (v < 0)
+		*p++ = '-';
+	if (e < -4 || e >= 6) { /* d.ddddde[-]x */
+		*p++ = d[0];
+		if (nd > 1) {
+			*p++ = '.';
+			memcpy(p, d + 1, (size_t)nd - 1);
+			p += nd - 1;
+		}
+		*p++ = 'e';
+		if (e < 0) {
+			*p++ = '-';
+			e = -e;
+		}
+		if (e >= 10)
+			*p++ = (char)('0' + e / 10);
+		*p++ = (char)('0' + e % 10);
+	} else if (e >= 0) { /* ddd.ddd, or ddd.0 */
+		memcpy(p, d, (size_t)e + 1);
+		p += e + 1;
+		*p++ = '.';
+		if (nd > e + 1) {
+			memcpy(p, d + e + 1, (size_t)(nd - e - 1));
+			p += nd - e - 1;
+		} else {
+			*p++ = '0';
+		}
+	} else { /* 0.000ddd */
+		*p++ = '0';
+		*p++ = '.';
+		for (int z = -1; z > e; z--)
+			*p++ = '0';
+		memcpy(p, d, (size_t)nd);
+		p += nd;
+	}
+	*p = '\0';
+	return (int)(p - b);
+}
+
+void jsonw_real(struct jsonw *w, double v)
+{
+	char b[64];
+	int n;
+
+	if (!isfinite(v)) {
+		jsonw_null(w);
+		return;
+	}
+	if ((n = real_fast(v, b)) < 0 && (n = real_printf(v, b)) < 0) {
+		w->failed = true;
+		return;
 	}
 	jsonw_sep(w);
 	jsonw_put(w, b, (size_t)n);
@@ -387,36 +606,32 @@ void jsonw_json(struct jsonw *w, const json_t *j)
 }
 
 /* "key":"value" in one piece when neither needs escaping, as most of a
- * briefing's members: one reservation and two copies instead of a dozen
- * calls.  Otherwise (or null) the general path; the text is the same. */
-void jsonw_kstr(struct jsonw *w, const char *key, const char *s)
+ * briefing's members: one reservation, both checked as they are copied,
+ * and the comma (jsonw_sep) settled only once they turn out plain.
+ * Otherwise (or null) the general path; the text is the same. */
+void jsonw_kstrn(struct jsonw *w, const char *key, size_t kl, const char *s)
 {
-	size_t kl, sl;
+	size_t sl;
 	char *p;
 
-	if (s != NULL && !w->after_key) {
-		kl = strlen(key);
-		sl = strlen(s);
-		if (plain_run((const unsigned char *)key, 0, kl) == kl &&
-		    plain_run((const unsigned char *)s, 0, sl) == sl && kl + sl < SIZE_MAX / 2 &&
-		    jsonw_reserve(w, kl + sl + 6)) {
-			jsonw_sep(w); /* the comma, if any, fits in the reservation */
-			p = w->buf + w->len;
-			*p++ = '"';
-			memcpy(p, key, kl);
-			p += kl;
-			*p++ = '"';
-			*p++ = ':';
-			*p++ = '"';
-			memcpy(p, s, sl);
+	if (s == NULL || w->after_key) {
+		jsonw_keyn(w, key, kl);
+		jsonw_str(w, s);
+		return;
+	}
+	sl = strlen(s);
+	if (sl < SIZE_MAX / 4 && (p = member_head(w, key, kl, sl + 2)) != NULL) {
+		*p++ = '"';
+		if (plain_copy(p, (const unsigned char *)s, sl) == sl) {
 			p += sl;
 			*p++ = '"';
-			w->len = (size_t)(p - w->buf);
+			member_commit(w, p);
 			return;
 		}
 	}
-	jsonw_key(w, key);
-	jsonw_str(w, s);
+	/* nothing was committed: what was copied past w->len is overwritten */
+	jsonw_keyn(w, key, kl);
+	jsonw_strn(w, s, sl);
 }
 
 void jsonw_kint(struct jsonw *w, const char *key, long long v)

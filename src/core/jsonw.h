@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define JSONW_MAX_DEPTH 64
 
@@ -48,13 +49,22 @@ char *jsonw_take(struct jsonw *w, size_t *len);
 /* Empties the writer but keeps its buffer, to write another text in it
  * (w->buf[0..w->len) is the text; not NUL-terminated). */
 void jsonw_clear(struct jsonw *w);
+/* Makes room now for about n more bytes: one allocation for a text whose
+ * size is roughly known, instead of doubling (each a copy) while writing.
+ * Nothing is written; a failure is sticky as any other. */
+void jsonw_expect(struct jsonw *w, size_t n);
 
 void jsonw_obj(struct jsonw *w);
 void jsonw_obj_end(struct jsonw *w);
 void jsonw_arr(struct jsonw *w);
 void jsonw_arr_end(struct jsonw *w);
-/* An object member's key; its value follows. */
-void jsonw_key(struct jsonw *w, const char *key);
+/* An object member's key; its value follows.  jsonw_key is inline so that
+ * the length of a literal key is known when compiling. */
+void jsonw_keyn(struct jsonw *w, const char *key, size_t n);
+static inline void jsonw_key(struct jsonw *w, const char *key)
+{
+	jsonw_keyn(w, key, strlen(key));
+}
 
 /* Values.  jsonw_str(NULL) writes null. */
 void jsonw_str(struct jsonw *w, const char *s);
@@ -70,7 +80,11 @@ void jsonw_null(struct jsonw *w);
 void jsonw_json(struct jsonw *w, const json_t *j);
 
 /* key + value in one call. */
-void jsonw_kstr(struct jsonw *w, const char *key, const char *s);
+void jsonw_kstrn(struct jsonw *w, const char *key, size_t kn, const char *s);
+static inline void jsonw_kstr(struct jsonw *w, const char *key, const char *s)
+{
+	jsonw_kstrn(w, key, strlen(key), s);
+}
 void jsonw_kint(struct jsonw *w, const char *key, long long v);
 void jsonw_kreal(struct jsonw *w, const char *key, double v);
 void jsonw_kbool(struct jsonw *w, const char *key, bool v);

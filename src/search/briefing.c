@@ -7,6 +7,7 @@
  */
 #include "search/briefing.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,15 +146,27 @@ static bool word_in(const char *w, size_t len, const char *const *list)
 	return false;
 }
 
+/* strlen of every keyword, once: keyword_of() looks at all of them for
+ * every word of an alert. */
+static size_t keyword_len[sizeof(keywords) / sizeof(keywords[0])];
+static pthread_once_t keyword_len_once = PTHREAD_ONCE_INIT;
+
+static void keyword_len_init(void)
+{
+	for (size_t k = 0; k < sizeof(keywords) / sizeof(keywords[0]); k++)
+		keyword_len[k] = strlen(keywords[k].text);
+}
+
 /* The keyword w[0..len) is, or NULL.  With at_start, only keywords that begin
  * the word count (used on what follows a negating prefix). */
 static const struct keyword *keyword_of(const char *w, size_t len, bool at_start)
 {
 	const struct keyword *best = NULL;
 
+	pthread_once(&keyword_len_once, keyword_len_init);
 	for (size_t k = 0; k < sizeof(keywords) / sizeof(keywords[0]); k++) {
 		const struct keyword *kw = &keywords[k];
-		size_t kl = strlen(kw->text);
+		size_t kl = keyword_len[k];
 		bool hit = false;
 
 		if (kl > len)
@@ -279,11 +292,11 @@ static void record_open(struct jsonw *w, const struct record *r)
 		/* a field given twice: one member, where it first came, with the
 		 * last value (what setting an object member twice gives) */
 		for (size_t j = 0; j < i && !seen; j++)
-			seen = strcmp(r->fields[j].name, name) == 0;
+			seen = record_field_eq(r->fields[j].name, name);
 		if (seen)
 			continue;
 		for (size_t j = i + 1; j < r->nfields; j++)
-			if (strcmp(r->fields[j].name, name) == 0)
+			if (record_field_eq(r->fields[j].name, name))
 				value = r->fields[j].value;
 		jsonw_kstr(w, name, value);
 	}
@@ -391,6 +404,7 @@ struct build {
 	struct ranked *alerts;
 	size_t nalerts;
 	size_t *alert_pos; /* per record: position in alerts, or RESOLVE_NONE */
+	bool *concerned;   /* per entity: some alert concerns it (NULL: unknown) */
 	double resolve_ms; /* time spent in resolve_records */
 };
 
@@ -404,7 +418,7 @@ static const char *first_value(const struct resolve_result *res, size_t e, const
 	const struct resolve_entity *ent = &res->entities[e];
 
 	for (size_t f = ent->fact; f < ent->fact + ent->nfact; f++)
-		if (strcmp(res->facts[f].field, field) == 0)
+		if (record_field_eq(res->facts[f].field, field))
 			return res->facts[f].value;
 	return NULL;
 }
@@ -412,9 +426,10 @@ static const char *first_value(const struct resolve_result *res, size_t e, const
 /* Appends t to label[0..off) within cap - 1 bytes; the new length. */
 static size_t label_append(char *label, size_t off, size_t cap, const char *t)
 {
-	while (*t != '\0' && off + 1 < cap)
-		label[off++] = *t++;
-	return off;
+	size_t n = off + 1 < cap ? strnlen(t, cap - 1 - off) : 0;
+
+	memcpy(label + off, t, n);
+	return off + n;
 }
 
 /* A one-line name for an entity: "Jan Peeters, 1985-07-30", "1ABC123 Volvo". */
@@ -441,9 +456,9 @@ static void entity_label(struct jsonw *w, const struct resolve_result *res, size
 			continue;
 		/* the person's birth date and the city follow a comma */
 		if (off > 0)
-			sep = (strcmp(parts[k][i], "birth_date") == 0 ||
-			       strcmp(parts[k][i], "postcode") == 0 ||
-			       strcmp(parts[k][i], "date") == 0) ? ", " : " ";
+			sep = (record_field_eq(parts[k][i], "birth_date") ||
+			       record_field_eq(parts[k][i], "postcode") ||
+			       record_field_eq(parts[k][i], "date")) ? ", " : " ";
 		off = label_append(label, off, sizeof(label), sep);
 		off = label_append(label, off, sizeof(label), v);
 		full = off == sizeof(label) - 1; /* cut: what follows would not fit either */
@@ -470,7 +485,7 @@ static void entity_facts(struct jsonw *w, const struct resolve_result *res, size
 		bool seen = false;
 
 		for (size_t g = ent->fact; g < f && !seen; g++)
-			seen = strcmp(res->facts[g].field, field) == 0;
+			seen = record_field_eq(res->facts[g].field, field);
 		if (seen)
 			continue;
 		jsonw_key(w, field);
@@ -478,7 +493,7 @@ static void entity_facts(struct jsonw *w, const struct resolve_result *res, size
 		for (size_t g = f; g < end; g++) {
 			const struct resolve_fact *fa = &res->facts[g];
 
-			if (g != f && strcmp(fa->field, field) != 0)
+			if (g != f && !record_field_eq(fa->field, field))
 				continue;
 			jsonw_obj(w);
 			jsonw_kstr(w, "value", fa->value);
@@ -500,7 +515,7 @@ static void entity_facts(struct jsonw *w, const struct resolve_result *res, size
 		bool seen = false;
 
 		for (size_t g = ent->fact; g < f && !seen; g++)
-			seen = strcmp(res->facts[g].field, res->facts[f].field) == 0;
+			seen = record_field_eq(res->facts[g].field, res->facts[f].field);
 		if (!seen && res->facts[f].conflict)
 			jsonw_str(w, res->facts[f].field);
 	}
@@ -539,7 +554,8 @@ static void entity_alerts(struct jsonw *w, const struct build *b, size_t e, bool
 	long long small[32], *pos = small;
 	size_t n = 0, cap = sizeof(small) / sizeof(small[0]);
 
-	for (size_t c = 0; c < res->nconcerns; c++) {
+	/* most entities are concerned by no alert: nothing to look for */
+	for (size_t c = 0; c < res->nconcerns && (b->concerned == NULL || b->concerned[e]); c++) {
 		if (res->concerns[c].entity != e || res->concerns[c].certain != certain)
 			continue;
 		if (n == cap) {
@@ -557,7 +573,8 @@ static void entity_alerts(struct jsonw *w, const struct build *b, size_t e, bool
 		}
 		pos[n++] = (long long)b->alert_pos[res->concerns[c].alert];
 	}
-	qsort(pos, n, sizeof(*pos), pos_cmp);
+	if (n > 1)
+		qsort(pos, n, sizeof(*pos), pos_cmp);
 	jsonw_key(w, certain ? "alerts" : "possible_alerts");
 	jsonw_arr(w);
 	for (size_t i = 0; i < n; i++)
@@ -731,6 +748,9 @@ static int build_init(struct build *b, const struct search *s)
 	 * its cost is measured for the benchmark (summary.resolve_ms) */
 	if (resolve_records(b->recs, b->n, &b->res, &err) != FOCAL_OK)
 		b->res = NULL;
+	if (b->res != NULL && (b->concerned = calloc(b->res->nentities + 1, sizeof(bool))) != NULL)
+		for (size_t c = 0; c < b->res->nconcerns; c++)
+			b->concerned[b->res->concerns[c].entity] = true;
 	b->resolve_ms = loop_ms_since(t0);
 	return FOCAL_OK;
 }
@@ -738,6 +758,7 @@ static int build_init(struct build *b, const struct search *s)
 static void build_fini(struct build *b)
 {
 	resolve_free(b->res);
+	free(b->concerned);
 	free(b->recs);
 	free(b->alerts);
 	free(b->alert_pos);
@@ -750,7 +771,14 @@ void briefing_write(struct jsonw *w, const struct search *s, struct briefing_sta
 	json_t *query = query_request_json(search_request(s)), *policy_json;
 	size_t denied = policy_plan_denied(search_plan_of(s));
 	struct build bd;
+	size_t nrec = 0;
 
+	/* the text's size, roughly (a 60-source briefing of 144 records is
+	 * 72 KB, 93 KB with the records): one buffer instead of doublings */
+	for (size_t c = 0; c < search_ncalls(s); c++)
+		nrec += search_call(s, c)->records.n;
+	jsonw_expect(w, 4096 + 384 * search_ncalls(s) +
+				(search_request(s)->with_records ? 800 : 560) * nrec);
 	if (build_init(&bd, s) != FOCAL_OK) {
 		build_fini(&bd);
 		memset(&bd, 0, sizeof(bd));

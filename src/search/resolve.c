@@ -23,6 +23,7 @@
  */
 #include "search/resolve.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,59 @@ static const char *arena_copy(void **arena, const char *s, size_t len)
 	}
 	return p;
 }
+
+/* ---- sorting ---- */
+
+/* Defines `static void name(T *v, size_t n)`: a merge sort (insertion sort of
+ * runs of 8, then merges between v and a scratch copy) by `less`, a static
+ * inline function (const T *, const T *) -> bool that must be a strict
+ * total order: then every sort gives the order qsort gives.  The comparison
+ * is inlined, where qsort calls through a pointer and sorts elements of over
+ * 32 bytes indirectly: that was most of the cost of sorting the keys.
+ * Without memory for the scratch copy: qsort with `cmp`. */
+#define RESOLVE_SORT(name, T, less, cmp)                                                   \
+	static void name(T *v, size_t n)                                                   \
+	{                                                                                  \
+		T *tmp, *src = v, *dst, *t;                                                \
+                                                                                           \
+		if (n < 2)                                                                 \
+			return;                                                            \
+		if ((tmp = malloc(n * sizeof(*tmp))) == NULL) {                            \
+			qsort(v, n, sizeof(*v), cmp);                                      \
+			return;                                                            \
+		}                                                                          \
+		for (size_t b = 0; b < n; b += 8)                                          \
+			for (size_t i = b + 1; i < n && i < b + 8; i++) {                  \
+				T x = v[i];                                                \
+				size_t j = i;                                              \
+                                                                                           \
+				for (; j > b && less(&x, &v[j - 1]); j--)                  \
+					v[j] = v[j - 1];                                   \
+				v[j] = x;                                                  \
+			}                                                                  \
+		dst = tmp;                                                                 \
+		for (size_t w = 8; w < n; w *= 2) {                                        \
+			for (size_t lo = 0; lo < n; lo += 2 * w) {                         \
+				size_t mid = lo + w < n ? lo + w : n;                      \
+				size_t hi = lo + 2 * w < n ? lo + 2 * w : n;               \
+				size_t i = lo, j = mid, k = lo;                            \
+                                                                                           \
+				while (i < mid && j < hi)                                  \
+					dst[k++] = less(&src[j], &src[i]) ? src[j++]       \
+									  : src[i++];      \
+				while (i < mid)                                            \
+					dst[k++] = src[i++];                               \
+				while (j < hi)                                             \
+					dst[k++] = src[j++];                               \
+			}                                                                  \
+			t = src;                                                           \
+			src = dst;                                                         \
+			dst = t;                                                           \
+		}                                                                          \
+		if (src != v)                                                              \
+			memcpy(v, src, n * sizeof(*v));                                    \
+		free(tmp);                                                                 \
+	}
 
 /* ---- keys ---- */
 
@@ -360,25 +414,34 @@ struct skey {
 	bool joined;    /* a person's joined key: pairs need normalize_names_match() */
 };
 
-static int skey_cmp(const void *pa, const void *pb)
+static inline __attribute__((always_inline)) int skey_cmp(const void *pa, const void *pb)
 {
 	const struct skey *a = pa, *b = pb;
 	int c;
 
 	if (a->group != b->group)
 		return a->group < b->group ? -1 : 1;
-	if ((c = strcmp(a->key, b->key)) != 0)
+	/* equal names share one key string (name_memo) */
+	if (a->key != b->key && (c = strcmp(a->key, b->key)) != 0)
 		return c;
 	if (a->bdate != b->bdate)
 		return a->bdate < b->bdate ? -1 : 1;
 	return a->rec < b->rec ? -1 : a->rec > b->rec;
 }
 
+static inline bool skey_less(const struct skey *a, const struct skey *b)
+{
+	return skey_cmp(a, b) < 0;
+}
+
+RESOLVE_SORT(skey_sort, struct skey, skey_less, skey_cmp)
+
 static size_t run_end(const struct skey *v, size_t n, size_t i, bool with_bdate)
 {
 	size_t j = i + 1;
 
-	while (j < n && v[j].group == v[i].group && strcmp(v[j].key, v[i].key) == 0 &&
+	while (j < n && v[j].group == v[i].group &&
+	       (v[j].key == v[i].key || strcmp(v[j].key, v[i].key) == 0) &&
 	       (!with_bdate || v[j].bdate == v[i].bdate))
 		j++;
 	return j;
@@ -675,9 +738,9 @@ static int build_keys(struct run_state *st)
 		if (ri->family != NULL)
 			st->families[st->nfamilies++] = (struct skey){ 0, ri->family, 0, i, false };
 	}
-	qsort(st->ids, st->nids, sizeof(*st->ids), skey_cmp);
-	qsort(st->names, st->nnames, sizeof(*st->names), skey_cmp);
-	qsort(st->families, st->nfamilies, sizeof(*st->families), skey_cmp);
+	skey_sort(st->ids, st->nids);
+	skey_sort(st->names, st->nnames);
+	skey_sort(st->families, st->nfamilies);
 	return FOCAL_OK;
 }
 
@@ -738,19 +801,25 @@ static void merge_given_part(struct run_state *st, const struct skey *v, size_t 
 			     size_t k)
 {
 	const struct rec_info *ik = &st->info[v[k].rec];
-	size_t fit[RUN_PAIRS], nfit = 0, seen[RUN_PAIRS], nseen = 0;
+	size_t fit[RUN_PAIRS], nfit = 0, seen[RUN_PAIRS], nseen = 0, rk;
 	bool together = true;
 
 	if (ik->gwords == NULL || ik->initial)
 		return;
+	/* no union happens in this loop: k's component stays the same */
+	rk = uf_find(st->comp, v[k].rec);
+
 	for (size_t j = b; j < e && j < b + RUN_PAIRS; j++) {
 		const struct rec_info *ij = &st->info[v[j].rec];
-		size_t rk = uf_find(st->comp, v[k].rec), rj = uf_find(st->comp, v[j].rec), s;
+		size_t rj, s;
 
 		/* the same name (one string: name_memo shares the keys of equal
-		 * names) is never a strict part of itself */
-		if (j == k || rj == rk || ij->gwords == NULL || ij->initial ||
-		    ij->gwords == ik->gwords || !words_strict_subset(ik->gwords, ij->gwords) ||
+		 * names) is never a strict part of itself; the cheap tests first,
+		 * since a run is mostly one person's records */
+		if (j == k || ij->gwords == NULL || ij->initial || ij->gwords == ik->gwords)
+			continue;
+		rj = uf_find(st->comp, v[j].rec);
+		if (rj == rk || !words_strict_subset(ik->gwords, ij->gwords) ||
 		    uf_compat(st->comp, rk, rj) != COMPAT_OK)
 			continue;
 		for (s = 0; s < nseen && seen[s] != rj; s++)
@@ -770,6 +839,27 @@ static void merge_given_part(struct run_state *st, const struct skey *v, size_t 
 	for (size_t x = 0; x < nfit; x++)
 		if (!together || uf_union(st->comp, v[k].rec, fit[x]) != COMPAT_OK)
 			add_cand(st, fit[x], v[k].rec, RESOLVE_GIVEN_NAMES_PART);
+}
+
+/* Whether the records of the run [b, e) that merge_given_part() looks at
+ * (given names, not an initial) all share one given-name key string: then no
+ * pair of them can be a strict part of the other, and the run is skipped
+ * (one person told by 60 sources is a run of 60 with one shared key). */
+static bool one_given_key(const struct run_state *st, const struct skey *v, size_t b, size_t e)
+{
+	const char *g = NULL;
+
+	for (size_t j = b; j < e; j++) {
+		const struct rec_info *ij = &st->info[v[j].rec];
+
+		if (ij->gwords == NULL || ij->initial)
+			continue;
+		if (g == NULL)
+			g = ij->gwords;
+		else if (ij->gwords != g)
+			return false;
+	}
+	return true;
 }
 
 static void merge_all(struct run_state *st)
@@ -848,8 +938,9 @@ static void merge_all(struct run_state *st)
 	/* 4. part of the given names + birth date, within the same runs */
 	for (i = 0; i < st->nfamilies; i = e) {
 		e = run_end(v, st->nfamilies, i, false);
-		for (size_t k = i; k < e && e - i > 1; k++)
-			merge_given_part(st, v, i, e, k);
+		if (e - i > 1 && !one_given_key(st, v, i, e))
+			for (size_t k = i; k < e; k++)
+				merge_given_part(st, v, i, e, k);
 	}
 }
 
@@ -862,7 +953,7 @@ struct ent_order {
 
 /* Persons first, then vehicles, firearms, addresses, reports; within a kind
  * the entity told by most records first, then in the order sources answered. */
-static int ent_order_cmp(const void *pa, const void *pb)
+static inline __attribute__((always_inline)) int ent_order_cmp(const void *pa, const void *pb)
 {
 	const struct ent_order *a = pa, *b = pb;
 
@@ -872,6 +963,13 @@ static int ent_order_cmp(const void *pa, const void *pb)
 		return a->nrec > b->nrec ? -1 : 1;
 	return a->first < b->first ? -1 : a->first > b->first;
 }
+
+static inline bool ent_order_less(const struct ent_order *a, const struct ent_order *b)
+{
+	return ent_order_cmp(a, b) < 0;
+}
+
+RESOLVE_SORT(ent_order_sort, struct ent_order, ent_order_less, ent_order_cmp)
 
 static int build_entities(struct run_state *st, struct resolve_result *res)
 {
@@ -901,7 +999,7 @@ static int build_entities(struct run_state *st, struct resolve_result *res)
 		}
 		ord[tmp_of_root[root]].nrec++;
 	}
-	qsort(ord, ne, sizeof(*ord), ent_order_cmp);
+	ent_order_sort(ord, ne);
 	for (size_t e = 0; e < ne; e++) {
 		final_of_tmp[ord[e].tmp] = e;
 		res->entities[e].kind = ord[e].kind;
@@ -969,6 +1067,35 @@ static enum field_class field_class(const char *f)
 static bool field_multi(const char *f)
 {
 	return strcmp(f, "alias") == 0 || strcmp(f, "phone") == 0;
+}
+
+/* field_class and field_multi of every canonical field, computed once per
+ * process: looked up by name they were a tenth of the resolution's cost.
+ * Kinds with more fields than this (none today) take the lookup. */
+#define FIELD_TAB_MAX 32
+#define FIELD_TAB_MULTI 0x80
+static unsigned char field_tab[ENTITY__COUNT][FIELD_TAB_MAX];
+static pthread_once_t field_tab_once = PTHREAD_ONCE_INIT;
+
+static unsigned char field_info_of(const char *f)
+{
+	return (unsigned char)(field_class(f) | (field_multi(f) ? FIELD_TAB_MULTI : 0));
+}
+
+static void field_tab_init(void)
+{
+	for (int k = 0; k < ENTITY__COUNT; k++) {
+		const char *const *fields = entity_fields((enum entity_kind)k);
+
+		for (size_t f = 0; f < FIELD_TAB_MAX && fields[f] != NULL; f++)
+			field_tab[k][f] = field_info_of(fields[f]);
+	}
+}
+
+/* The class and multi bit of field f (named name) of kind k. */
+static unsigned char field_info(enum entity_kind k, size_t f, const char *name)
+{
+	return f < FIELD_TAB_MAX ? field_tab[k][f] : field_info_of(name);
 }
 
 struct fval {
@@ -1040,9 +1167,9 @@ static bool same_source(const char *a, const char *b)
 /* The facts of one field of one entity: vals[0..nv) grouped by value, the
  * sources of each group, and whether the groups disagree. */
 static int field_facts(struct run_state *st, struct resolve_result *res, const char *field,
-		       struct fval *vals, size_t nv, size_t *nf, size_t *nfs)
+		       unsigned char info, struct fval *vals, size_t nv, size_t *nf, size_t *nfs)
 {
-	enum field_class fc = field_class(field);
+	enum field_class fc = (enum field_class)(info & ~FIELD_TAB_MULTI);
 	size_t first_fact = *nf;
 	bool conflict = false;
 	int rc;
@@ -1066,7 +1193,7 @@ static int field_facts(struct run_state *st, struct resolve_result *res, const c
 			res->facts[(*nf)++] = (struct resolve_fact){ field, vals[k].value, k, 0, false };
 	}
 	/* do the distinct values disagree? */
-	if (*nf - first_fact > 1 && !field_multi(field)) {
+	if (*nf - first_fact > 1 && !(info & FIELD_TAB_MULTI)) {
 		if (fc != FIELD_NAME)
 			conflict = true;
 		for (size_t a = first_fact; a < *nf && !conflict; a++)
@@ -1097,8 +1224,10 @@ static int build_facts(struct run_state *st, struct resolve_result *res)
 {
 	size_t total = 0, nf = 0, nfs = 0, nes = 0;
 	struct fval *vals = NULL, *fv = NULL;
+	size_t small[FIELD_TAB_MAX + 1], *cnt = small;
 	int rc = FOCAL_E_NOMEM;
 
+	pthread_once(&field_tab_once, field_tab_init);
 	for (size_t i = 0; i < st->n; i++)
 		total += st->recs[i]->nfields;
 	vals = malloc((total + 1) * sizeof(*vals));
@@ -1109,10 +1238,11 @@ static int build_facts(struct run_state *st, struct resolve_result *res)
 	if (vals == NULL || fv == NULL || res->facts == NULL || res->fact_sources == NULL ||
 	    res->entity_sources == NULL)
 		goto out;
+	rc = FOCAL_OK;
 	for (size_t e = 0; e < res->nentities; e++) {
 		struct resolve_entity *ent = &res->entities[e];
 		const char *const *fields = entity_fields(ent->kind);
-		size_t nv = 0;
+		size_t nv = 0, nfields;
 
 		/* distinct sources, first seen first; every value with its field */
 		ent->src = nes;
@@ -1135,16 +1265,32 @@ static int build_facts(struct run_state *st, struct resolve_result *res)
 		}
 		ent->nsrc = nes - ent->src;
 		ent->fact = nf;
-		/* field by field, in canonical order */
-		for (size_t f = 0; fields[f] != NULL; f++) {
-			size_t n = 0;
-
-			for (size_t k = 0; k < nv; k++)
-				if (vals[k].group == f)
-					fv[n++] = vals[k];
-			if (n > 0 && (rc = field_facts(st, res, fields[f], fv, n, &nf, &nfs)) != FOCAL_OK)
-				goto out;
+		for (nfields = 0; fields[nfields] != NULL; nfields++)
+			;
+		if (nfields > FIELD_TAB_MAX && (cnt = malloc((nfields + 1) * sizeof(*cnt))) == NULL) {
+			rc = FOCAL_E_NOMEM;
+			goto out;
 		}
+		/* field by field, in canonical order: the values grouped by field
+		 * in one counting sort, in their order within a field */
+		memset(cnt, 0, (nfields + 1) * sizeof(cnt[0]));
+		for (size_t k = 0; k < nv; k++)
+			cnt[vals[k].group + 1]++;
+		for (size_t f = 0; f < nfields; f++)
+			cnt[f + 1] += cnt[f];
+		/* cnt[f]: where field f's values start */
+		for (size_t k = 0; k < nv; k++)
+			fv[cnt[vals[k].group]++] = vals[k];
+		/* now cnt[f] is where they end */
+		for (size_t f = 0, from = 0; f < nfields && rc == FOCAL_OK; from = cnt[f++])
+			if (cnt[f] > from)
+				rc = field_facts(st, res, fields[f], field_info(ent->kind, f, fields[f]),
+						 fv + from, cnt[f] - from, &nf, &nfs);
+		if (cnt != small)
+			free(cnt);
+		cnt = small;
+		if (rc != FOCAL_OK)
+			goto out;
 		ent->nfact = nf - ent->fact;
 	}
 	res->nfacts = nf;
@@ -1180,15 +1326,12 @@ static int possible_cmp(const void *pa, const void *pb)
 }
 
 /* The entity of kind k whose component identifier in slot s is key. */
-static size_t entity_by_id(struct run_state *st, struct resolve_result *res, enum entity_kind k,
-			   unsigned s, const char *value)
+static size_t entity_by_key(struct run_state *st, struct resolve_result *res, enum entity_kind k,
+			    unsigned s, const char *buf)
 {
-	char buf[NORMALIZE_MAX];
 	struct skey probe;
 	const struct skey *hit;
 
-	if (value == NULL || normalize_identifier(value, buf, sizeof(buf)) <= 0)
-		return RESOLVE_NONE;
 	probe = (struct skey){ (unsigned)k * SLOTS + s, buf, 0, 0, false };
 	/* the first entry of the run: bdate and rec are 0 in the probe, and every
 	 * entry's bdate is 0, so lower_bound on (group, key) */
@@ -1210,6 +1353,17 @@ static size_t entity_by_id(struct run_state *st, struct resolve_result *res, enu
 	if (hit->group != probe.group || strcmp(hit->key, buf) != 0)
 		return RESOLVE_NONE;
 	return res->entity_of[hit->rec];
+}
+
+/* The same for a value as a source gave it (normalized here). */
+static size_t entity_by_id(struct run_state *st, struct resolve_result *res, enum entity_kind k,
+			   unsigned s, const char *value)
+{
+	char buf[NORMALIZE_MAX];
+
+	if (value == NULL || normalize_identifier(value, buf, sizeof(buf)) <= 0)
+		return RESOLVE_NONE;
+	return entity_by_key(st, res, k, s, buf);
 }
 
 /* The index of the first entry of v[0..n) with key, or n (v: one group). */
@@ -1331,17 +1485,17 @@ static int build_concerns(struct run_state *st, struct resolve_result *res)
 	}
 	for (size_t i = 0; i < st->n; i++) {
 		const struct record *r = st->recs[i];
-		const char *subject = record_get(r, "subject_name");
+		const char *subject = record_get(r, "subject_name"), *subject_nrn;
 		char key[NORMALIZE_MAX], nrn[NORMALIZE_MAX];
 		size_t e, by_nrn, nh = 0, w, ncertain_by_name = 0, npossibly = 0;
 		bool has_nrn;
 
 		if (r->kind != ENTITY_ALERT)
 			continue;
-		has_nrn = record_get(r, "subject_national_number") != NULL &&
-			  normalize_identifier(record_get(r, "subject_national_number"), nrn,
-					       sizeof(nrn)) > 0;
-		by_nrn = entity_by_id(st, res, ENTITY_PERSON, 0, record_get(r, "subject_national_number"));
+		subject_nrn = record_get(r, "subject_national_number");
+		has_nrn = subject_nrn != NULL && normalize_identifier(subject_nrn, nrn, sizeof(nrn)) > 0;
+		/* what entity_by_id would normalize again */
+		by_nrn = has_nrn ? entity_by_key(st, res, ENTITY_PERSON, 0, nrn) : RESOLVE_NONE;
 		if (by_nrn != RESOLVE_NONE)
 			hits[nh++] = (struct hit){ by_nrn, true, false };
 		if ((e = entity_by_id(st, res, ENTITY_VEHICLE, 0, record_get(r, "plate"))) !=
@@ -1476,15 +1630,18 @@ static int record_cmp(const struct record *a, const struct record *b)
 
 	if (a->kind != b->kind)
 		return a->kind < b->kind ? -1 : 1;
-	if (!same_source(a->source, b->source)) {
+	if (a->source != b->source) {
 		if (a->source == NULL || b->source == NULL)
 			return a->source == NULL ? -1 : 1;
-		return strcmp(a->source, b->source);
+		if ((c = strcmp(a->source, b->source)) != 0)
+			return c;
 	}
 	if (a->nfields != b->nfields)
 		return a->nfields < b->nfields ? -1 : 1;
+	/* field names are canonical pointers: equal ones are one pointer */
 	for (size_t i = 0; i < a->nfields; i++)
-		if ((c = strcmp(a->fields[i].name, b->fields[i].name)) != 0 ||
+		if ((a->fields[i].name != b->fields[i].name &&
+		     (c = strcmp(a->fields[i].name, b->fields[i].name)) != 0) ||
 		    (c = strcmp(a->fields[i].value, b->fields[i].value)) != 0)
 			return c;
 	return 0;
@@ -1500,13 +1657,20 @@ struct dup_sort {
 	size_t i;
 };
 
-static int dup_sort_cmp(const void *pa, const void *pb)
+static inline __attribute__((always_inline)) int dup_sort_cmp(const void *pa, const void *pb)
 {
 	const struct dup_sort *a = pa, *b = pb;
 	int c = record_cmp(a->recs[a->i], b->recs[b->i]);
 
 	return c != 0 ? c : (a->i < b->i ? -1 : a->i > b->i);
 }
+
+static inline bool dup_sort_less(const struct dup_sort *a, const struct dup_sort *b)
+{
+	return dup_sort_cmp(a, b) < 0;
+}
+
+RESOLVE_SORT(dup_sort_sort, struct dup_sort, dup_sort_less, dup_sort_cmp)
 
 int resolve_duplicates(const struct record *const *recs, size_t n, const size_t *group, bool *dup)
 {
@@ -1518,7 +1682,7 @@ int resolve_duplicates(const struct record *const *recs, size_t n, const size_t 
 		v[i] = (struct dup_sort){ recs, i };
 		dup[i] = false;
 	}
-	qsort(v, n, sizeof(*v), dup_sort_cmp);
+	dup_sort_sort(v, n);
 	/* in a run of equal records the first by index stays, with the others
 	 * of its group (equal rows of one answer are the source's own) */
 	for (size_t k = 1, first = 0; k < n; k++) {

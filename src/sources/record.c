@@ -74,6 +74,16 @@ const char *entity_field_lookup(enum entity_kind k, const char *field)
 	return NULL;
 }
 
+int entity_field_index(enum entity_kind k, const char *name)
+{
+	const char *const *f = entity_fields(k);
+
+	for (int i = 0; f != NULL && f[i] != NULL; i++)
+		if (f[i] == name)
+			return i;
+	return -1;
+}
+
 void record_set_init(struct record_set *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -171,7 +181,7 @@ int record_set_move(struct record_set *dst, struct record_set *src)
 const char *record_get(const struct record *r, const char *field)
 {
 	for (size_t i = 0; i < r->nfields; i++)
-		if (strcmp(r->fields[i].name, field) == 0)
+		if (record_field_eq(r->fields[i].name, field))
 			return r->fields[i].value;
 	return NULL;
 }

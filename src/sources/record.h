@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "core/err.h"
 
@@ -34,6 +35,11 @@ int entity_kind_parse(const char *name, enum entity_kind *out);
 const char *const *entity_fields(enum entity_kind k);
 /* The static canonical name equal to `field` for kind k, or NULL if k has no such field. */
 const char *entity_field_lookup(enum entity_kind k, const char *field);
+/* The index in entity_fields(k) of name when it is one of those static
+ * pointers (as every record_field.name should be), by pointer alone; -1
+ * otherwise, also for an equal string stored elsewhere: the caller then
+ * compares the text. */
+int entity_field_index(enum entity_kind k, const char *name);
 
 struct record_field {
 	const char *name; /* static canonical name from entity_fields() */
@@ -65,7 +71,18 @@ int record_add_field(struct record_set *s, struct record *r, const char *name, c
 		     size_t len);
 /* Moves all records of src to the end of dst; src ends empty. */
 int record_set_move(struct record_set *dst, struct record_set *src);
-/* The value of a field, or NULL if the record does not have it. */
+/* The value of a field, or NULL if the record does not have it.  field may be
+ * any string; a canonical pointer (entity_fields()) is found fastest. */
 const char *record_get(const struct record *r, const char *field);
+
+/* Whether two field names are the same name.  Field names are nearly always
+ * the same static canonical pointers, so equal names are usually one
+ * pointer, and unequal ones usually differ in their first byte: strcmp (a
+ * call, a quarter of the briefing's string compares) only when neither
+ * settles it. */
+static inline bool record_field_eq(const char *a, const char *b)
+{
+	return a == b || (a[0] == b[0] && strcmp(a, b) == 0);
+}
 
 #endif

@@ -95,6 +95,45 @@ static void test_fast_equals_tree(void **state)
 	}
 }
 
+/* Records whose names are the canonical pointers (entity_fields()), as
+ * focald's records are: their order is taken from a table, not compared
+ * by text.  Mixed in: another kind's names, a canonical name's text stored
+ * elsewhere, repeats, and more than 32 fields. */
+static void test_canonical_names(void **state)
+{
+	(void)state;
+	for (int round = 0; round < 3000; round++) {
+		struct record_set set;
+		struct record *r;
+		enum entity_kind k = (enum entity_kind)(next() % ENTITY__COUNT);
+		const char *const *own = entity_fields(k);
+		size_t nown = 0, nf = next() % 40;
+
+		while (own[nown] != NULL)
+			nown++;
+		record_set_init(&set);
+		assert_int_equal(record_set_add(&set, k, "bevolking", &r), 0);
+		for (size_t i = 0; i < nf; i++) {
+			char v[256];
+			const char *name = own[next() % nown];
+
+			if (round % 5 == 4 && next() % 4 == 0) {
+				const char *const *other =
+					entity_fields((enum entity_kind)(next() % ENTITY__COUNT));
+
+				name = other[0];
+			} else if (round % 5 == 3 && next() % 4 == 0) {
+				/* this file's strings: some the text of a canonical name */
+				name = names[next() % (sizeof(names) / sizeof(names[0]))];
+			}
+			random_value(v, sizeof(v));
+			assert_int_equal(record_add_field(&set, r, name, v, strlen(v)), 0);
+		}
+		check_same(r);
+		record_set_clear(&set);
+	}
+}
+
 /* Every byte value alone in a value. */
 static void test_every_byte(void **state)
 {
@@ -137,6 +176,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fast_equals_tree),
+		cmocka_unit_test(test_canonical_names),
 		cmocka_unit_test(test_every_byte),
 		cmocka_unit_test(test_known_answer),
 	};
