@@ -185,8 +185,10 @@ int audit_search_record_digest_tree(const struct record *r, char out[65])
 
 /* The rank of each canonical field name among its kind's names in strcmp's
  * order (computed once): sorting a record's fields by rank is sorting them
- * by name. */
+ * by name.  NAME_RANK_NONE for a name that is not ASCII (none today): such
+ * a record takes the general path. */
 #define NAME_RANK_MAX 32
+#define NAME_RANK_NONE 0xFF
 static unsigned char name_rank[ENTITY__COUNT][NAME_RANK_MAX];
 static pthread_once_t name_rank_once = PTHREAD_ONCE_INIT;
 
@@ -200,6 +202,9 @@ static void name_rank_init(void)
 
 			for (size_t g = 0; fields[g] != NULL; g++)
 				below += strcmp(fields[g], fields[f]) < 0;
+			for (const unsigned char *p = (const unsigned char *)fields[f]; *p; p++)
+				if (*p >= 0x80)
+					below = NAME_RANK_NONE;
 			name_rank[k][f] = below;
 		}
 	}
@@ -230,13 +235,13 @@ static bool audit_search_record_text(struct jsonw *w, const struct record *r)
 	unsigned char rank[32];
 	bool ok = true, canon = r->nfields <= sizeof(rank);
 
-	/* canonical names (all of them, as a rule) are ASCII, and their order
-	 * is known: each one's rank among its kind's names */
+	/* canonical names (all of them, as a rule): their order is known, each
+	 * one's rank among its kind's names, and they are ASCII */
 	pthread_once(&name_rank_once, name_rank_init);
 	for (size_t i = 0; i < r->nfields && canon; i++) {
 		int f = entity_field_index(r->kind, r->fields[i].name);
 
-		canon = f >= 0 && f < NAME_RANK_MAX;
+		canon = f >= 0 && f < NAME_RANK_MAX && name_rank[r->kind][f] != NAME_RANK_NONE;
 		if (canon)
 			rank[i] = name_rank[r->kind][f];
 	}
