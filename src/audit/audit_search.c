@@ -319,10 +319,6 @@ struct subjects {
 		uint32_t hash; /* of key: most comparisons stop here */
 	} *keys;
 	size_t n, cap;
-	/* open addressing over keys by hash: index + 1, 0 free; a power of two
-	 * at least twice cap (NULL, out of memory: keys are searched in turn) */
-	uint32_t *slot;
-	size_t nslot;
 	/* values already looked at (an identifier: a; a name: given a, family
 	 * b): equal values give equal keys, so one person in 20 sources is
 	 * normalised once, not 20 times */
@@ -343,9 +339,8 @@ static uint32_t subjects_hash(uint32_t h, const char *s)
 
 static bool subjects_seen(struct subjects *sj, const char *a, const char *b, bool name)
 {
-	uint32_t h = subjects_hash(name ? 2166136261u : 84696351u, a);
-
 	const size_t mask = sizeof(sj->seen_slot) / sizeof(sj->seen_slot[0]) - 1;
+	uint32_t h = subjects_hash(name ? 2166136261u : 84696351u, a);
 	size_t at;
 
 	if (name)
@@ -365,43 +360,19 @@ static bool subjects_seen(struct subjects *sj, const char *a, const char *b, boo
 	return false;
 }
 
-/* Rebuilds sj->slot for nslot slots; false (slot NULL) without memory. */
-static bool subjects_rehash(struct subjects *sj, size_t nslot)
-{
-	free(sj->slot);
-	sj->slot = calloc(nslot, sizeof(*sj->slot));
-	sj->nslot = sj->slot != NULL ? nslot : 0;
-	if (sj->slot == NULL)
-		return false;
-	for (size_t i = 0; i < sj->n; i++) {
-		size_t at = sj->keys[i].hash & (nslot - 1);
-
-		while (sj->slot[at] != 0)
-			at = (at + 1) & (nslot - 1);
-		sj->slot[at] = (uint32_t)i + 1;
-	}
-	return true;
-}
-
 static void subjects_add(struct subjects *sj, const char *value, bool name)
 {
 	char key[AUDIT_QUERY_KEY_MAX];
-	size_t at = 0;
 	uint32_t h;
 
 	if (audit_query_subject_key(value, name, key, sizeof(key)) <= 0)
 		return;
+	/* only values not seen before get here (subjects_seen): a few keys per
+	 * search, so a scan comparing hashes first is enough */
 	h = subjects_hash(2166136261u, key);
-	if (sj->slot != NULL) {
-		for (at = h & (sj->nslot - 1); sj->slot[at] != 0; at = (at + 1) & (sj->nslot - 1))
-			if (sj->keys[sj->slot[at] - 1].hash == h &&
-			    strcmp(sj->keys[sj->slot[at] - 1].key, key) == 0)
-				return;
-	} else {
-		for (size_t i = 0; i < sj->n; i++)
-			if (sj->keys[i].hash == h && strcmp(sj->keys[i].key, key) == 0)
-				return;
-	}
+	for (size_t i = 0; i < sj->n; i++)
+		if (sj->keys[i].hash == h && strcmp(sj->keys[i].key, key) == 0)
+			return;
 	if (sj->n == sj->cap) {
 		size_t cap = sj->cap ? 2 * sj->cap : 16;
 		struct subject_key *k = realloc(sj->keys, cap * sizeof(*k));
@@ -410,21 +381,9 @@ static void subjects_add(struct subjects *sj, const char *value, bool name)
 			return;
 		sj->keys = k;
 		sj->cap = cap;
-		/* twice the room: a free slot is always found; without the
-		 * memory, the keys are searched in turn */
-		if (cap > UINT32_MAX / 4 || !subjects_rehash(sj, 2 * cap)) {
-			free(sj->slot);
-			sj->slot = NULL;
-			sj->nslot = 0;
-		}
-		if (sj->slot != NULL)
-			for (at = h & (sj->nslot - 1); sj->slot[at] != 0; at = (at + 1) & (sj->nslot - 1))
-				;
 	}
 	memcpy(sj->keys[sj->n].key, key, sizeof(key));
 	sj->keys[sj->n++].hash = h;
-	if (sj->slot != NULL)
-		sj->slot[at] = (uint32_t)sj->n;
 }
 
 /* The fields that name a subject: identifiers first, in this order, then the
@@ -454,7 +413,6 @@ static void subject_tab_init(void)
 {
 	for (int k = 0; k < ENTITY__COUNT; k++) {
 		const char *const *fields = entity_fields((enum entity_kind)k);
-
 		bool end = false;
 
 		for (size_t f = 0; f < SUBJECT_TAB_MAX; f++) {
@@ -586,7 +544,6 @@ static void audit_search_write_end(struct audit_search *au, const struct search 
 	}
 	jsonw_obj_end(&w);
 	free(sj.keys);
-	free(sj.slot);
 	free(digests);
 	body = jsonw_take(&w, &blen);
 	if (body != NULL)

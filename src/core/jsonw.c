@@ -117,21 +117,29 @@ static inline void jsonw_putc(struct jsonw *w, char c)
 }
 
 /* Before any value or key: the comma that separates it from the last item. */
+/* Whether the next item of the innermost object or array follows another
+ * (so a comma goes first). */
+static inline bool jsonw_comma_due(const struct jsonw *w)
+{
+	return w->depth > 0 && (w->has_item >> (w->depth - 1) & 1);
+}
+
+/* The innermost object or array has an item now. */
+static inline void jsonw_mark_item(struct jsonw *w)
+{
+	if (w->depth > 0)
+		w->has_item |= (uint64_t)1 << (w->depth - 1);
+}
+
 static inline void jsonw_sep(struct jsonw *w)
 {
-	uint64_t bit;
-
 	if (w->after_key) {
 		w->after_key = false;
 		return;
 	}
-	if (w->depth == 0)
-		return;
-	bit = (uint64_t)1 << (w->depth - 1);
-	if (w->has_item & bit)
+	if (jsonw_comma_due(w))
 		jsonw_putc(w, ',');
-	else
-		w->has_item |= bit;
+	jsonw_mark_item(w);
 }
 
 static void jsonw_open(struct jsonw *w, char c)
@@ -352,7 +360,7 @@ static inline __attribute__((always_inline)) char *member_head(struct jsonw *w, 
 	if (w->after_key || kl >= SIZE_MAX / 4 || more >= SIZE_MAX / 4 ||
 	    !jsonw_reserve(w, kl + more + 4))
 		return NULL;
-	p = w->buf + w->len + (w->depth > 0 && (w->has_item >> (w->depth - 1) & 1));
+	p = w->buf + w->len + jsonw_comma_due(w);
 	*p++ = '"';
 	if (plain_copy(p, (const unsigned char *)key, kl) != kl)
 		return NULL;
@@ -365,13 +373,9 @@ static inline __attribute__((always_inline)) char *member_head(struct jsonw *w, 
 /* end: where the member's text ends. */
 static inline void member_commit(struct jsonw *w, char *end)
 {
-	if (w->depth > 0) {
-		uint64_t bit = (uint64_t)1 << (w->depth - 1);
-
-		if (w->has_item & bit)
-			w->buf[w->len] = ',';
-		w->has_item |= bit;
-	}
+	if (jsonw_comma_due(w))
+		w->buf[w->len] = ',';
+	jsonw_mark_item(w);
 	w->len = (size_t)(end - w->buf);
 }
 

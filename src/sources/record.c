@@ -161,6 +161,11 @@ int record_set_move(struct record_set *dst, struct record_set *src)
 
 	if (src->n == 0)
 		return FOCAL_OK;
+	if (dst->items == NULL) { /* dst holds nothing: take src's array whole */
+		*dst = *src;
+		record_set_init(src);
+		return FOCAL_OK;
+	}
 	if (dst->n + src->n > dst->cap) {
 		size_t ncap = dst->n + src->n;
 

@@ -614,12 +614,7 @@ static void sqlite_done(struct work *w)
 	}
 	call->priv = NULL;
 	if (job->status == SOURCE_OK) {
-		if (call->records.items == NULL) { /* the usual case: hand the set over */
-			call->records = job->shadow.records;
-			record_set_init(&job->shadow.records);
-		} else {
-			record_set_move(&call->records, &job->shadow.records);
-		}
+		record_set_move(&call->records, &job->shadow.records);
 		call->rows = job->shadow.rows;
 		if (job->shadow.status == SOURCE_TRUNCATED)
 			call->status = SOURCE_TRUNCATED;
